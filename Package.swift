@@ -1,0 +1,22 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "SwiftTLS",
+    products: [
+        .library(name: "TLSCrypto", targets: ["TLSCrypto"]),
+        .executable(name: "tls-selftest", targets: ["tls-selftest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+    ],
+    targets: [
+        .systemLibrary(name: "CGcrypt", path: "Sources/CGcrypt", pkgConfig: "libgcrypt",
+                       providers: [.apt(["libgcrypt20-dev"])]),
+        .target(name: "TLSCrypto", dependencies: ["CGcrypt"]),
+        .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
