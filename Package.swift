@@ -5,6 +5,7 @@ let package = Package(
     name: "SwiftTLS",
     products: [
         .library(name: "TLSCrypto", targets: ["TLSCrypto"]),
+        .library(name: "TLSRecord", targets: ["TLSRecord"]),
         .executable(name: "tls-selftest", targets: ["tls-selftest"]),
     ],
     dependencies: [
@@ -14,9 +15,11 @@ let package = Package(
         .systemLibrary(name: "CGcrypt", path: "Sources/CGcrypt", pkgConfig: "libgcrypt",
                        providers: [.apt(["libgcrypt20-dev"])]),
         .target(name: "TLSCrypto", dependencies: ["CGcrypt"]),
+        .target(name: "TLSRecord", dependencies: ["TLSCrypto"]),
         .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
