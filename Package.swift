@@ -6,7 +6,9 @@ let package = Package(
     products: [
         .library(name: "TLSCrypto", targets: ["TLSCrypto"]),
         .library(name: "TLSRecord", targets: ["TLSRecord"]),
+        .library(name: "TLSHandshake", targets: ["TLSHandshake"]),
         .executable(name: "tls-selftest", targets: ["tls-selftest"]),
+        .executable(name: "tls-replay", targets: ["tls-replay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
@@ -16,9 +18,13 @@ let package = Package(
                        providers: [.apt(["libgcrypt20-dev"])]),
         .target(name: "TLSCrypto", dependencies: ["CGcrypt"]),
         .target(name: "TLSRecord", dependencies: ["TLSCrypto"]),
+        .target(name: "TLSHandshake", dependencies: ["TLSRecord", "TLSCrypto"]),
+        .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto"]),
+        .executableTarget(name: "tls-replay", dependencies: ["TLSReplay"], path: "Tools/tls-replay"),
         .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSHandshakeTests", dependencies: ["TLSHandshake", "TLSReplay", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
