@@ -5,7 +5,9 @@ let package = Package(
     name: "SwiftTLS",
     products: [
         .library(name: "TLSCrypto", targets: ["TLSCrypto"]),
+        .library(name: "X509", targets: ["X509"]),
         .executable(name: "tls-selftest", targets: ["tls-selftest"]),
+        .executable(name: "tls-x509", targets: ["tls-x509"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
@@ -14,9 +16,12 @@ let package = Package(
         .systemLibrary(name: "CGcrypt", path: "Sources/CGcrypt", pkgConfig: "libgcrypt",
                        providers: [.apt(["libgcrypt20-dev"])]),
         .target(name: "TLSCrypto", dependencies: ["CGcrypt"]),
+        .target(name: "X509", dependencies: ["TLSCrypto", .product(name: "SwiftASN1", package: "swift-asn1")]),
+        .executableTarget(name: "tls-x509", dependencies: ["X509", "TLSCrypto"], path: "Tools/tls-x509"),
         .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
+        .testTarget(name: "X509Tests", dependencies: ["X509", "TLSCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
