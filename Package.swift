@@ -6,7 +6,10 @@ let package = Package(
     products: [
         .library(name: "TLSCrypto", targets: ["TLSCrypto"]),
         .library(name: "X509", targets: ["X509"]),
+        .library(name: "TLSRecord", targets: ["TLSRecord"]),
+        .library(name: "TLSHandshake", targets: ["TLSHandshake"]),
         .executable(name: "tls-selftest", targets: ["tls-selftest"]),
+        .executable(name: "tls-replay", targets: ["tls-replay"]),
         .executable(name: "tls-x509", targets: ["tls-x509"]),
     ],
     dependencies: [
@@ -18,9 +21,15 @@ let package = Package(
         .target(name: "TLSCrypto", dependencies: ["CGcrypt"]),
         .target(name: "X509", dependencies: ["TLSCrypto", .product(name: "SwiftASN1", package: "swift-asn1")]),
         .executableTarget(name: "tls-x509", dependencies: ["X509", "TLSCrypto"], path: "Tools/tls-x509"),
+        .target(name: "TLSRecord", dependencies: ["TLSCrypto"]),
+        .target(name: "TLSHandshake", dependencies: ["TLSRecord", "TLSCrypto"]),
+        .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto"]),
+        .executableTarget(name: "tls-replay", dependencies: ["TLSReplay"], path: "Tools/tls-replay"),
         .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSHandshakeTests", dependencies: ["TLSHandshake", "TLSReplay", "TLSRecord", "TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "X509Tests", dependencies: ["X509", "TLSCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,0 +1,378 @@
+import TLSCrypto
+import TLSRecord
+
+/// The TLS 1.3 client (RFC 8446 section 2 and 4), one state per expected message.
+/// Each step takes one message and either advances or fails with the alert to send.
+public final class ClientHandshake {
+    public enum State: String, CaseIterable {
+        case start, waitServerHello, waitEncryptedExtensions, waitCertificateOrCertificateRequest,
+             waitCertificate, waitCertificateVerify, waitFinished, connected, failed
+    }
+
+    public private(set) var state: State = .start
+    let config: TLSConfiguration
+    let random: RandomSource
+
+    private var transcript = Transcript()
+    private var clientHello: ClientHello?
+    private var keyShares: [NamedGroup: KeyAgreementPrivateKey] = [:]
+    private var receivedHelloRetryRequest = false
+    private var hrrCookie: [UInt8]?
+    private var suite: CipherSuite?
+    private var group: NamedGroup?
+    private var handshakeSecret: HandshakeSecret?
+    private var clientHandshakeSecret: [UInt8] = []
+    private var serverHandshakeSecret: [UInt8] = []
+    private var alpn: String?
+    private var certificateRequest: CertificateRequest13?
+    private var peer: PeerIdentity?
+    private var peerScheme: SignatureScheme?
+    public private(set) var secrets: TLS13Secrets?
+
+    public init(config: TLSConfiguration, random: RandomSource) {
+        self.config = config
+        self.random = random
+    }
+
+    private func fail(_ e: HandshakeError) -> HandshakeError {
+        state = .failed
+        return e
+    }
+
+    // MARK: ClientHello
+
+    public func start() throws -> [HandshakeAction] {
+        guard state == .start else { throw HandshakeError(.internalError, "handshake already started") }
+        guard config.tls13Enabled else { throw HandshakeError(.internalError, "this client handshake only speaks TLS 1.3") }
+        var shares: [KeyShareEntry] = []
+        for g in config.keyShareGroups where config.groups.contains(g) {
+            let k = try makeKey(g)
+            keyShares[g] = k
+            shares.append(KeyShareEntry(group: g.rawValue, keyExchange: k.publicKeyBytes))
+        }
+        let random32 = random.bytes(32)
+        let sessionID = config.middleboxCompatibility ? random.bytes(32) : []
+        let hello = ClientHello(random: random32, sessionID: sessionID,
+                                cipherSuites: config.cipherSuites.filter { $0.isTLS13 }.map(\.rawValue),
+                                extensions: clientHelloExtensions(shares: shares))
+        clientHello = hello
+        let bytes = hello.encode()
+        transcript.add(bytes)
+        state = .waitServerHello
+        return [.send(bytes)]
+    }
+
+    private func makeKey(_ g: NamedGroup) throws -> KeyAgreementPrivateKey {
+        do { return try g.keyAgreement.generate(random: random) }
+        catch { throw HandshakeError(.internalError, "key generation for \(g) failed: \(error)") }
+    }
+
+    private func clientHelloExtensions(shares: [KeyShareEntry]) -> [Extension] {
+        var ext: [Extension] = []
+        if let name = config.serverName, !name.isEmpty, !isIPAddressLiteral(name) {
+            ext.append(Extension(type: ExtensionType.serverName, data: ExtensionCodec.encodeServerName(name)))
+        }
+        ext.append(Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encodeClientSupportedVersions([0x0304])))
+        ext.append(Extension(type: ExtensionType.supportedGroups, data: ExtensionCodec.encodeU16List(config.groups.map(\.rawValue))))
+        ext.append(Extension(type: ExtensionType.signatureAlgorithms, data: ExtensionCodec.encodeU16List(config.signatureSchemes.map(\.rawValue))))
+        ext.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeClientKeyShares(shares)))
+        ext.append(Extension(type: ExtensionType.pskKeyExchangeModes, data: [1, 1]))
+        if !config.alpnProtocols.isEmpty {
+            ext.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN(config.alpnProtocols.map { Array($0.utf8) })))
+        }
+        if !config.certificates.isEmpty || config.clientCertificateProvider != nil {
+            ext.append(Extension(type: ExtensionType.postHandshakeAuth, data: []))
+        }
+        if let hook = config.overrideClientHelloExtensions { return hook(ext, false) }
+        return ext
+    }
+
+    // MARK: Receiving
+
+    public func handle(_ message: ReceivedMessage) throws -> [HandshakeAction] {
+        do {
+            switch (state, message.type) {
+            case (.waitServerHello, .serverHello):
+                return try handleServerHello(message)
+            case (.waitEncryptedExtensions, .encryptedExtensions):
+                return try handleEncryptedExtensions(message)
+            case (.waitCertificateOrCertificateRequest, .certificateRequest):
+                return try handleCertificateRequest(message)
+            case (.waitCertificateOrCertificateRequest, .certificate), (.waitCertificate, .certificate):
+                return try handleCertificate(message)
+            case (.waitCertificateVerify, .certificateVerify):
+                return try handleCertificateVerify(message)
+            case (.waitFinished, .finished):
+                return try handleFinished(message)
+            default:
+                throw HandshakeError.unexpected("\(message.type) in state \(state.rawValue)")
+            }
+        } catch let e as HandshakeError {
+            throw fail(e)
+        }
+    }
+
+    private func handleServerHello(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let sh = try ServerHello(body: m.body)
+        guard let ch = clientHello else { throw HandshakeError(.internalError, "no ClientHello") }
+        guard let versionData = sh.extensions.first(ExtensionType.supportedVersions) else {
+            // A TLS 1.2 answer: check for the downgrade sentinel first (RFC 8446 4.1.3).
+            let tail = Array(sh.random.suffix(8))
+            if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
+                throw HandshakeError.illegal("server random carries a downgrade sentinel")
+            }
+            throw HandshakeError(.protocolVersion, "server chose TLS \(String(sh.legacyVersion, radix: 16)); only TLS 1.3 is enabled")
+        }
+        let version = try ExtensionCodec.single16(versionData, "supported_versions")
+        guard version == 0x0304 else { throw HandshakeError.illegal("server selected version \(String(version, radix: 16)) in supported_versions") }
+        guard sh.legacyVersion == 0x0303 else { throw HandshakeError(.protocolVersion, "ServerHello legacy_version is not 0x0303") }
+        guard sh.sessionIDEcho == ch.sessionID else { throw HandshakeError.illegal("legacy_session_id_echo does not match") }
+        guard sh.compressionMethod == 0 else { throw HandshakeError.illegal("non-null compression method") }
+        guard let suite = CipherSuite(rawValue: sh.cipherSuite), suite.isTLS13, ch.cipherSuites.contains(sh.cipherSuite) else {
+            throw HandshakeError.illegal("server selected a cipher suite we did not offer")
+        }
+        let offered = Set(ch.extensions.map(\.type))
+        for e in sh.extensions where !offered.contains(e.type) && e.type != ExtensionType.cookie {
+            throw HandshakeError(.unsupportedExtension, "ServerHello carries extension \(e.type) we did not offer")
+        }
+        if sh.isHelloRetryRequest { return try handleHelloRetryRequest(sh, suite: suite, raw: m.raw) }
+        if let previous = self.suite, previous != suite {
+            throw HandshakeError.illegal("cipher suite changed after HelloRetryRequest")
+        }
+        for e in sh.extensions where ![ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey].contains(e.type) {
+            throw HandshakeError(.unsupportedExtension, "extension \(e.type) is not allowed in ServerHello")
+        }
+        guard let shareData = sh.extensions.first(ExtensionType.keyShare) else {
+            throw HandshakeError(.missingExtension, "ServerHello without key_share")
+        }
+        let share = try ExtensionCodec.serverKeyShare(shareData)
+        guard let g = NamedGroup(rawValue: share.group), let key = keyShares[g] else {
+            throw HandshakeError.illegal("server key share for a group we sent no share for")
+        }
+        let shared: [UInt8]
+        do { shared = try key.sharedSecret(peerPublicKey: share.keyExchange) }
+        catch { throw HandshakeError.illegal("server key share is invalid: \(error)") }
+
+        self.suite = suite
+        self.group = g
+        transcript.start(suite.hash)
+        transcript.add(m.raw)
+        let hs = EarlySecret(hash: suite.hash, psk: nil).handshakeSecret(sharedSecret: shared)
+        handshakeSecret = hs
+        let th = transcript.currentHash()
+        clientHandshakeSecret = hs.clientTrafficSecret(transcriptHash: th)
+        serverHandshakeSecret = hs.serverTrafficSecret(transcriptHash: th)
+        config.keyLog?("CLIENT_HANDSHAKE_TRAFFIC_SECRET", ch.random, clientHandshakeSecret)
+        config.keyLog?("SERVER_HANDSHAKE_TRAFFIC_SECRET", ch.random, serverHandshakeSecret)
+        keyShares.removeAll()
+        state = .waitEncryptedExtensions
+        return [.setReadKeys(try tls13Cipher(suite, secret: serverHandshakeSecret))]
+    }
+
+    private func handleHelloRetryRequest(_ hrr: ServerHello, suite: CipherSuite, raw: [UInt8]) throws -> [HandshakeAction] {
+        guard !receivedHelloRetryRequest else { throw HandshakeError.unexpected("second HelloRetryRequest") }
+        guard var ch = clientHello else { throw HandshakeError(.internalError, "no ClientHello") }
+        receivedHelloRetryRequest = true
+        for e in hrr.extensions where ![ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.cookie].contains(e.type) {
+            throw HandshakeError(.unsupportedExtension, "extension \(e.type) is not allowed in HelloRetryRequest")
+        }
+        var newGroup: NamedGroup? = nil
+        if let data = hrr.extensions.first(ExtensionType.keyShare) {
+            let g = try ExtensionCodec.single16(data, "key_share")
+            guard let named = NamedGroup(rawValue: g), config.groups.contains(named) else {
+                throw HandshakeError.illegal("HelloRetryRequest asks for a group we did not offer")
+            }
+            guard keyShares[named] == nil else {
+                throw HandshakeError.illegal("HelloRetryRequest asks for a group we already sent a share for")
+            }
+            newGroup = named
+        }
+        if let data = hrr.extensions.first(ExtensionType.cookie) { hrrCookie = try ExtensionCodec.cookie(data) }
+        guard newGroup != nil || hrrCookie != nil else {
+            throw HandshakeError.illegal("HelloRetryRequest would not change the ClientHello")
+        }
+        self.suite = suite
+        transcript.restartForHelloRetryRequest(suite.hash)
+        transcript.add(raw)
+
+        var shares: [KeyShareEntry] = []
+        keyShares.removeAll()
+        if let g = newGroup {
+            let k = try makeKey(g)
+            keyShares[g] = k
+            shares.append(KeyShareEntry(group: g.rawValue, keyExchange: k.publicKeyBytes))
+        } else if let old = ch.extensions.first(ExtensionType.keyShare) {
+            // Cookie only: resend the same shares (kept from the first flight).
+            shares = (try? ExtensionCodec.clientKeyShares(old)) ?? []
+        }
+        var ext: [Extension] = []
+        for e in ch.extensions {
+            switch e.type {
+            case ExtensionType.keyShare:
+                ext.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeClientKeyShares(shares)))
+                if let c = hrrCookie {
+                    var w = ByteWriter(); w.vector16(c)
+                    ext.append(Extension(type: ExtensionType.cookie, data: w.bytes))
+                }
+            case ExtensionType.earlyData, ExtensionType.cookie:
+                continue
+            default:
+                ext.append(e)
+            }
+        }
+        ch.extensions = config.overrideClientHelloExtensions?(ext, true) ?? ext
+        clientHello = ch
+        let bytes = ch.encode()
+        transcript.add(bytes)
+        state = .waitServerHello
+        var actions: [HandshakeAction] = []
+        if config.middleboxCompatibility { actions.append(.sendChangeCipherSpec) }
+        actions.append(.send(bytes))
+        return actions
+    }
+
+    private func handleEncryptedExtensions(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let ee = try EncryptedExtensions(body: m.body)
+        guard let ch = clientHello else { throw HandshakeError(.internalError, "no ClientHello") }
+        let offered = Set(ch.extensions.map(\.type))
+        let forbidden: Set<UInt16> = [ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey,
+                                      ExtensionType.pskKeyExchangeModes, ExtensionType.cookie, ExtensionType.signatureAlgorithms,
+                                      ExtensionType.certificateAuthorities, ExtensionType.postHandshakeAuth,
+                                      ExtensionType.signatureAlgorithmsCert, ExtensionType.statusRequest]
+        for e in ee.extensions {
+            if forbidden.contains(e.type) { throw HandshakeError.illegal("extension \(e.type) is not allowed in EncryptedExtensions") }
+            // supported_groups may be sent to tell us the server's preferences (RFC 8446 4.2.7).
+            if !offered.contains(e.type) && e.type != ExtensionType.supportedGroups {
+                throw HandshakeError(.unsupportedExtension, "EncryptedExtensions carries extension \(e.type) we did not offer")
+            }
+        }
+        if let data = ee.extensions.first(ExtensionType.alpn) {
+            let list = try ExtensionCodec.alpn(data)
+            guard list.count == 1, let chosen = list.first, config.alpnProtocols.contains(where: { Array($0.utf8) == chosen }) else {
+                throw HandshakeError.illegal("server selected an ALPN protocol we did not offer")
+            }
+            alpn = String(decoding: chosen, as: UTF8.self)
+        }
+        if let data = ee.extensions.first(ExtensionType.serverName) { try ExtensionCodec.empty(data, "server_name") }
+        transcript.add(m.raw)
+        state = .waitCertificateOrCertificateRequest
+        return []
+    }
+
+    private func handleCertificateRequest(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let cr = try CertificateRequest13(body: m.body)
+        guard cr.context.isEmpty else { throw HandshakeError.illegal("CertificateRequest context must be empty during the handshake") }
+        certificateRequest = cr
+        transcript.add(m.raw)
+        state = .waitCertificate
+        return []
+    }
+
+    private func handleCertificate(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let cert = try Certificate13(body: m.body, maxEntries: config.limits.maxCertificateChainLength)
+        guard cert.context.isEmpty else { throw HandshakeError.illegal("server Certificate with a non-empty context") }
+        guard !cert.entries.isEmpty else { throw HandshakeError.decode("server sent an empty certificate chain") }
+        let chain = cert.entries.map(\.data)
+        guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
+            throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
+        }
+        guard let verifier = config.peerVerifier else {
+            throw HandshakeError(.internalError, "no certificate verifier configured")
+        }
+        peer = try verifier.verify(chain: chain, serverName: config.serverName, peer: .server)
+        transcript.add(m.raw)
+        state = .waitCertificateVerify
+        return []
+    }
+
+    private func handleCertificateVerify(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let cv = try CertificateVerify(body: m.body)
+        guard let peer else { throw HandshakeError(.internalError, "no peer certificate") }
+        guard let scheme = SignatureScheme(rawValue: cv.scheme), config.signatureSchemes.contains(scheme),
+              scheme.matches(peer.publicKey, tls13: true) else {
+            throw HandshakeError.illegal("CertificateVerify uses a scheme we did not offer or that does not fit the key")
+        }
+        let content = CertificateVerify.signedContent(transcriptHash: transcript.currentHash(), server: true)
+        do {
+            try peer.publicKey.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
+        } catch {
+            throw HandshakeError(.decryptError, "server CertificateVerify signature does not verify: \(error)")
+        }
+        peerScheme = scheme
+        transcript.add(m.raw)
+        state = .waitFinished
+        return []
+    }
+
+    private func handleFinished(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        guard let suite, let hs = handshakeSecret else { throw HandshakeError(.internalError, "no key schedule") }
+        let expected = TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: serverHandshakeSecret, transcriptHash: transcript.currentHash())
+        guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "server Finished does not verify") }
+        transcript.add(m.raw)
+        let master = hs.masterSecret
+        let thServerFinished = transcript.currentHash()
+        let clientApp = master.clientApplicationTrafficSecret(transcriptHash: thServerFinished)
+        let serverApp = master.serverApplicationTrafficSecret(transcriptHash: thServerFinished)
+        let exporter = master.exporterMasterSecret(transcriptHash: thServerFinished)
+        if let log = config.keyLog, let random = clientHello?.random {
+            log("CLIENT_TRAFFIC_SECRET_0", random, clientApp)
+            log("SERVER_TRAFFIC_SECRET_0", random, serverApp)
+            log("EXPORTER_SECRET", random, exporter)
+        }
+
+        var actions: [HandshakeAction] = []
+        if config.middleboxCompatibility && !receivedHelloRetryRequest { actions.append(.sendChangeCipherSpec) }
+        actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
+        if let cr = certificateRequest {
+            actions += try clientAuthentication(cr, suite: suite)
+        }
+        let finished = Finished(verifyData: TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: clientHandshakeSecret,
+                                                                        transcriptHash: transcript.currentHash())).encode()
+        transcript.add(finished)
+        actions.append(.send(finished))
+        let resumption = master.resumptionMasterSecret(transcriptHash: transcript.currentHash())
+        secrets = TLS13Secrets(suite: suite, clientTrafficSecret: clientApp, serverTrafficSecret: serverApp,
+                               exporterMasterSecret: exporter, resumptionMasterSecret: resumption)
+        actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientApp)))
+        actions.append(.setReadKeys(try tls13Cipher(suite, secret: serverApp)))
+        state = .connected
+        secureZero(&clientHandshakeSecret)
+        secureZero(&serverHandshakeSecret)
+        handshakeSecret = nil
+        actions.append(.complete(NegotiatedParameters(
+            version: .tls13, cipherSuite: suite, group: group, signatureScheme: peerScheme, alpn: alpn,
+            serverName: config.serverName, peer: peer, resumed: false, usedHelloRetryRequest: receivedHelloRetryRequest)))
+        return actions
+    }
+
+    /// Certificate (possibly empty) and CertificateVerify in answer to a CertificateRequest.
+    private func clientAuthentication(_ cr: CertificateRequest13, suite: CipherSuite) throws -> [HandshakeAction] {
+        let caNames = cr.extensions.first(ExtensionType.certificateAuthorities).flatMap { try? ExtensionCodec.certificateAuthorities($0) } ?? []
+        let offeredSchemes = try cr.extensions.first(ExtensionType.signatureAlgorithms).map { try ExtensionCodec.u16List($0, "signature_algorithms") } ?? []
+        var chosen: CertifiedKey? = config.clientCertificateProvider?(caNames) ?? config.certificates.first
+        var scheme: SignatureScheme? = nil
+        if let c = chosen {
+            scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: offeredSchemes, key: c.privateKey.publicKey, tls13: true)
+            if scheme == nil { chosen = nil }  // no usable scheme: send no certificate
+        }
+        var actions: [HandshakeAction] = []
+        let certMsg = Certificate13(context: cr.context, entries: (chosen?.chain ?? []).map { CertificateEntry(data: $0) }).encode()
+        transcript.add(certMsg)
+        actions.append(.send(certMsg))
+        if let c = chosen, let s = scheme {
+            let content = CertificateVerify.signedContent(transcriptHash: transcript.currentHash(), server: false)
+            let sig: [UInt8]
+            do { sig = try c.sign(s, content) } catch { throw HandshakeError(.internalError, "signing failed: \(error)") }
+            let cv = CertificateVerify(scheme: s.rawValue, signature: sig).encode()
+            transcript.add(cv)
+            actions.append(.send(cv))
+        }
+        return actions
+    }
+}
+
+func isIPAddressLiteral(_ s: String) -> Bool {
+    if s.contains(":") { return true }
+    let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+    return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }
+}

@@ -1,0 +1,168 @@
+import TLSCrypto
+import TLSRecord
+
+/// A certificate chain (leaf first, DER) with the private key of its leaf.
+public struct CertifiedKey {
+    public var chain: [[UInt8]]
+    public var privateKey: PrivateKey
+    /// DNS names (and IP literals) the leaf is valid for, used to pick a
+    /// certificate by SNI. Filled from subjectAltName by whoever loads it.
+    public var names: [String]
+    /// Replaces the private-key operation (hardware keys, or trace replays
+    /// whose randomised signatures must be reproduced exactly).
+    public var signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])?
+
+    public init(chain: [[UInt8]], privateKey: PrivateKey, names: [String] = [],
+                signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])? = nil) {
+        self.chain = chain
+        self.privateKey = privateKey
+        self.names = names
+        self.signer = signer
+    }
+
+    func sign(_ scheme: SignatureScheme, _ content: [UInt8]) throws -> [UInt8] {
+        if let signer { return try signer(scheme, content) }
+        return try privateKey.sign(message: content, algorithm: scheme.algorithm)
+    }
+}
+
+/// Which end of the connection the peer is.
+public enum PeerRole: Sendable { case server, client }
+
+/// What a certificate check learned about the peer.
+public struct PeerIdentity {
+    public var publicKey: PublicKey
+    public var chain: [[UInt8]]
+    public var subject: String
+    public var issuer: String
+    /// True when the chain and name were verified against trust anchors.
+    public var verified: Bool
+    /// The verifier's verdict in words ("ok", or why verification was skipped).
+    public var verdict: String
+
+    public init(publicKey: PublicKey, chain: [[UInt8]], subject: String = "", issuer: String = "",
+                verified: Bool, verdict: String) {
+        self.publicKey = publicKey; self.chain = chain; self.subject = subject; self.issuer = issuer
+        self.verified = verified; self.verdict = verdict
+    }
+}
+
+/// Checks a peer's certificate chain. The X.509 module provides the real one;
+/// replays and tests may provide their own. Errors must be `HandshakeError`s
+/// naming the alert (bad_certificate, unknown_ca, certificate_expired, ...).
+public protocol PeerCertificateVerifier {
+    func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity
+}
+
+public enum ClientAuthentication: Sendable { case none, request, require }
+
+/// Record padding for TLS 1.3 (RFC 8446 5.4), applied when sending.
+public typealias RecordPadding = PaddingPolicy
+
+/// Limits that keep a hostile peer from making us do unbounded work.
+public struct HandshakeLimits {
+    public var maxHandshakeMessageSize = 65_536
+    public var maxCertificateChainLength = 10
+    public var maxCertificateChainBytes = 256 * 1024
+    public var maxKeyUpdatesWithoutData = 32
+    public var maxWarningAlerts = 4
+    public var maxBufferedHandshakeBytes = 256 * 1024
+    public init() {}
+}
+
+/// Everything that shapes a connection's handshake.
+public struct TLSConfiguration {
+    public var minVersion: ProtocolVersion = .tls12
+    public var maxVersion: ProtocolVersion = .tls13
+    /// In preference order. The server honours its own order by default.
+    public var cipherSuites: [CipherSuite] = [
+        .tlsAES128GCMSHA256, .tlsAES256GCMSHA384, .tlsCHACHA20POLY1305SHA256,
+        .ecdheECDSAWithAES128GCMSHA256, .ecdheRSAWithAES128GCMSHA256,
+        .ecdheECDSAWithAES256GCMSHA384, .ecdheRSAWithAES256GCMSHA384,
+        .ecdheECDSAWithCHACHA20POLY1305SHA256, .ecdheRSAWithCHACHA20POLY1305SHA256,
+    ]
+    public var groups: [NamedGroup] = [.x25519, .secp256r1, .secp384r1]
+    /// Client: the groups to send key shares for in the first ClientHello.
+    public var keyShareGroups: [NamedGroup] = [.x25519]
+    public var signatureSchemes: [SignatureScheme] = SignatureScheme.defaultSchemes
+    public var alpnProtocols: [String] = []
+    public var serverPreference = true
+    /// Server: when the client sent no share for our most preferred common
+    /// group, ask for it with a HelloRetryRequest instead of using a share we
+    /// like less. (Also the way to force a HelloRetryRequest in tests.)
+    public var insistOnPreferredGroup = false
+
+    /// Client: the name sent in SNI and checked against the server's certificate.
+    public var serverName: String?
+    /// Client: verify the server's certificate (on by default).
+    public var verifyPeer = true
+    public var peerVerifier: PeerCertificateVerifier?
+
+    /// Server: its certificates (several key types may be given; one is chosen
+    /// per connection). Client: the certificate for client authentication.
+    public var certificates: [CertifiedKey] = []
+    /// Server: choose a certificate from the SNI name (nil = the default choice).
+    public var certificateSelector: ((String?) -> CertifiedKey?)?
+    /// Client: asked for a certificate when the server requests one, with the
+    /// CA names the server sent (DER). Nil answer = no certificate.
+    public var clientCertificateProvider: (([[UInt8]]) -> CertifiedKey?)?
+    public var clientAuthentication: ClientAuthentication = .none
+    /// Server: DER distinguished names to put in certificate_authorities.
+    public var certificateAuthorities: [[UInt8]] = []
+
+    /// Client: send a session ID and change_cipher_spec (RFC 8446 D.4).
+    public var middleboxCompatibility = true
+    public var padding: PaddingPolicy = .none
+    public var limits = HandshakeLimits()
+
+    /// Server: how many NewSessionTickets to send after the handshake, their
+    /// lifetime, and the function that seals a session into a ticket (nil = no tickets).
+    public var sessionTicketCount = 2
+    public var sessionTicketLifetime: UInt32 = 7200
+    public var ticketSealer: ((TicketContent) -> [UInt8]?)?
+    /// Server: max_early_data_size advertised in tickets (0 = no early data).
+    public var maxEarlyDataSize: UInt32 = 0
+
+    /// Opt-in key logging in the NSS SSLKEYLOGFILE format (label, client random,
+    /// secret) for debugging with Wireshark. Never set by default.
+    public var keyLog: ((String, [UInt8], [UInt8]) -> Void)?
+
+    /// Server: make the HelloRetryRequest cookie (nil = no cookie). Given the
+    /// hash of the first ClientHello.
+    public var helloRetryCookie: (([UInt8]) -> [UInt8])?
+
+    /// Test and replay hooks: replace the ClientHello extensions the client
+    /// would send, or add EncryptedExtensions the server would not send on its
+    /// own. Never needed by applications.
+    public var overrideClientHelloExtensions: ((_ ours: [Extension], _ secondHello: Bool) -> [Extension])?
+    public var extraEncryptedExtensions: [Extension] = []
+
+    public init() {}
+
+    var tls13Enabled: Bool { maxVersion.rawValue >= ProtocolVersion.tls13.rawValue && minVersion.rawValue <= ProtocolVersion.tls13.rawValue }
+    var tls12Enabled: Bool { minVersion.rawValue <= ProtocolVersion.tls12.rawValue && maxVersion.rawValue >= ProtocolVersion.tls12.rawValue }
+}
+
+/// What a finished handshake agreed on.
+public struct NegotiatedParameters {
+    public var version: ProtocolVersion
+    public var cipherSuite: CipherSuite
+    public var group: NamedGroup?
+    public var signatureScheme: SignatureScheme?
+    public var alpn: String?
+    public var serverName: String?
+    public var peer: PeerIdentity?
+    public var resumed: Bool
+    public var usedHelloRetryRequest: Bool
+}
+
+/// What a server seals into a TLS 1.3 session ticket.
+public struct TicketContent {
+    public var suite: CipherSuite
+    public var psk: [UInt8]
+    public var ageAdd: UInt32
+    public var lifetime: UInt32
+    public var alpn: String?
+    public var serverName: String?
+    public var maxEarlyDataSize: UInt32
+}

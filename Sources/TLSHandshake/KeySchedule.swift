@@ -1,0 +1,169 @@
+import TLSCrypto
+
+/// The TLS 1.3 key schedule (RFC 8446 7.1) as a chain of types: an
+/// `EarlySecret` becomes a `HandshakeSecret` with the (EC)DHE output, which
+/// becomes a `MasterSecret`. Each stage can only produce the secrets that
+/// belong to it.
+public enum TLS13KDF {
+    /// HKDF-Expand-Label.
+    public static func expandLabel(_ hash: HashAlgorithm, secret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
+        var info = ByteWriter(capacity: 2 + 1 + 6 + label.utf8.count + 1 + context.count)
+        info.u16(UInt16(length))
+        info.vector8(Array("tls13 ".utf8) + Array(label.utf8))
+        info.vector8(context)
+        // Lengths here are ours (at most 255 * HashLen), so expansion cannot fail.
+        return (try? HKDF.expand(hash, prk: secret, info: info.bytes, length: length)) ?? []
+    }
+
+    /// Derive-Secret(Secret, Label, Messages) with the transcript hash already computed.
+    public static func deriveSecret(_ hash: HashAlgorithm, secret: [UInt8], label: String, transcriptHash: [UInt8]) -> [UInt8] {
+        expandLabel(hash, secret: secret, label: label, context: transcriptHash, length: hash.digestLength)
+    }
+
+    static func emptyHash(_ hash: HashAlgorithm) -> [UInt8] { Digest.hash(hash, [UInt8]()) }
+
+    public static func finishedKey(_ hash: HashAlgorithm, trafficSecret: [UInt8]) -> [UInt8] {
+        expandLabel(hash, secret: trafficSecret, label: "finished", context: [], length: hash.digestLength)
+    }
+
+    public static func finishedVerifyData(_ hash: HashAlgorithm, trafficSecret: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
+        HMAC.authenticate(hash, key: finishedKey(hash, trafficSecret: trafficSecret), message: transcriptHash)
+    }
+
+    public static func nextTrafficSecret(_ hash: HashAlgorithm, _ secret: [UInt8]) -> [UInt8] {
+        expandLabel(hash, secret: secret, label: "traffic upd", context: [], length: hash.digestLength)
+    }
+
+    public static func trafficKeys(_ suite: CipherSuite, secret: [UInt8]) -> (key: [UInt8], iv: [UInt8]) {
+        let key = expandLabel(suite.hash, secret: secret, label: "key", context: [], length: suite.aead.keyLength)
+        let iv = expandLabel(suite.hash, secret: secret, label: "iv", context: [], length: suite.aead.nonceLength)
+        return (key, iv)
+    }
+
+    public static func resumptionPSK(_ hash: HashAlgorithm, resumptionMasterSecret: [UInt8], nonce: [UInt8]) -> [UInt8] {
+        expandLabel(hash, secret: resumptionMasterSecret, label: "resumption", context: nonce, length: hash.digestLength)
+    }
+
+    /// TLS-Exporter (RFC 8446 7.5).
+    public static func exporter(_ hash: HashAlgorithm, exporterSecret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
+        let derived = deriveSecret(hash, secret: exporterSecret, label: label, transcriptHash: emptyHash(hash))
+        return expandLabel(hash, secret: derived, label: "exporter", context: Digest.hash(hash, context), length: length)
+    }
+}
+
+public struct EarlySecret {
+    public let hash: HashAlgorithm
+    public let secret: [UInt8]
+
+    /// `psk` nil means no PSK: HKDF-Extract(0, 0...).
+    public init(hash: HashAlgorithm, psk: [UInt8]?) {
+        self.hash = hash
+        self.secret = HKDF.extract(hash, salt: [], ikm: psk ?? [UInt8](repeating: 0, count: hash.digestLength))
+    }
+
+    public func binderKey(resumption: Bool) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: resumption ? "res binder" : "ext binder", transcriptHash: TLS13KDF.emptyHash(hash))
+    }
+
+    public func clientEarlyTrafficSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "c e traffic", transcriptHash: transcriptHash)
+    }
+
+    public func earlyExporterMasterSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "e exp master", transcriptHash: transcriptHash)
+    }
+
+    public var derived: [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "derived", transcriptHash: TLS13KDF.emptyHash(hash))
+    }
+
+    public func handshakeSecret(sharedSecret: [UInt8]) -> HandshakeSecret {
+        HandshakeSecret(hash: hash, secret: HKDF.extract(hash, salt: derived, ikm: sharedSecret))
+    }
+}
+
+public struct HandshakeSecret {
+    public let hash: HashAlgorithm
+    public let secret: [UInt8]
+
+    public func clientTrafficSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "c hs traffic", transcriptHash: transcriptHash)
+    }
+
+    public func serverTrafficSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "s hs traffic", transcriptHash: transcriptHash)
+    }
+
+    public var derived: [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "derived", transcriptHash: TLS13KDF.emptyHash(hash))
+    }
+
+    public var masterSecret: MasterSecret {
+        MasterSecret(hash: hash, secret: HKDF.extract(hash, salt: derived, ikm: [UInt8](repeating: 0, count: hash.digestLength)))
+    }
+}
+
+public struct MasterSecret {
+    public let hash: HashAlgorithm
+    public let secret: [UInt8]
+
+    public func clientApplicationTrafficSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "c ap traffic", transcriptHash: transcriptHash)
+    }
+
+    public func serverApplicationTrafficSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "s ap traffic", transcriptHash: transcriptHash)
+    }
+
+    public func exporterMasterSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "exp master", transcriptHash: transcriptHash)
+    }
+
+    public func resumptionMasterSecret(transcriptHash: [UInt8]) -> [UInt8] {
+        TLS13KDF.deriveSecret(hash, secret: secret, label: "res master", transcriptHash: transcriptHash)
+    }
+}
+
+/// The running transcript hash. Before the cipher suite (and so the hash) is
+/// known, messages are buffered; HelloRetryRequest replaces ClientHello1 with
+/// a synthetic message_hash (RFC 8446 4.4.1).
+public struct Transcript {
+    private var buffered: [UInt8] = []
+    private var digest: Digest? = nil
+
+    public init() {}
+
+    public var hashAlgorithm: HashAlgorithm? { digest?.algorithm }
+
+    public mutating func add(_ message: [UInt8]) {
+        if digest != nil { digest?.update(message) } else { buffered.append(contentsOf: message) }
+    }
+
+    public mutating func start(_ hash: HashAlgorithm) {
+        guard digest == nil else { return }
+        var d = Digest(hash)
+        d.update(buffered)
+        buffered = []
+        digest = d
+    }
+
+    /// Replaces everything so far (ClientHello1) with message_hash(Hash(ClientHello1)).
+    public mutating func restartForHelloRetryRequest(_ hash: HashAlgorithm) {
+        let ch1Hash: [UInt8] = digest?.finalize() ?? Digest.hash(hash, buffered)
+        var d = Digest(hash)
+        d.update([254, 0, 0, UInt8(hash.digestLength)] + ch1Hash)
+        buffered = []
+        digest = d
+    }
+
+    public func currentHash() -> [UInt8] {
+        digest?.finalize() ?? []
+    }
+
+    /// The hash as if `extra` had been appended, without appending it.
+    public func hash(appending extra: [UInt8]) -> [UInt8] {
+        guard var d = digest else { return [] }
+        d.update(extra)
+        return d.finalize()
+    }
+}

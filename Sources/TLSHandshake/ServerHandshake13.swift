@@ -1,0 +1,368 @@
+import TLSCrypto
+import TLSRecord
+
+/// The TLS 1.3 server (RFC 8446 section 2 and 4), one state per expected message.
+public final class ServerHandshake {
+    public enum State: String, CaseIterable {
+        case waitClientHello, waitSecondClientHello, waitClientCertificate, waitClientCertificateVerify,
+             waitClientFinished, connected, failed
+    }
+
+    public private(set) var state: State = .waitClientHello
+    let config: TLSConfiguration
+    let random: RandomSource
+
+    private var transcript = Transcript()
+    private var firstHello: ClientHello?
+    private var sentHelloRetryRequest = false
+    private var expectedCookie: [UInt8]?
+    private var suite: CipherSuite?
+    private var group: NamedGroup?
+    private var serverName: String?
+    private var alpn: String?
+    private var scheme: SignatureScheme?
+    private var clientHandshakeSecret: [UInt8] = []
+    private var pendingSecrets: TLS13Secrets?
+    private var master: MasterSecret?
+    private var requestedClientCertificate = false
+    private var clientPeer: PeerIdentity?
+    private var clientRandom: [UInt8] = []
+    private var ticketsIssued: UInt16 = 0
+    public private(set) var secrets: TLS13Secrets?
+
+    public init(config: TLSConfiguration, random: RandomSource) {
+        self.config = config
+        self.random = random
+    }
+
+    public func handle(_ message: ReceivedMessage) throws -> [HandshakeAction] {
+        do {
+            switch (state, message.type) {
+            case (.waitClientHello, .clientHello), (.waitSecondClientHello, .clientHello):
+                return try handleClientHello(message)
+            case (.waitClientCertificate, .certificate):
+                return try handleClientCertificate(message)
+            case (.waitClientCertificateVerify, .certificateVerify):
+                return try handleClientCertificateVerify(message)
+            case (.waitClientFinished, .finished):
+                return try handleClientFinished(message)
+            default:
+                throw HandshakeError.unexpected("\(message.type) in state \(state.rawValue)")
+            }
+        } catch let e as HandshakeError {
+            state = .failed
+            throw e
+        }
+    }
+
+    // MARK: ClientHello
+
+    private func handleClientHello(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let ch = try ClientHello(body: m.body)
+        let ext = ch.extensions
+        guard let versionsData = ext.first(ExtensionType.supportedVersions) else {
+            throw HandshakeError(.protocolVersion, "client does not offer TLS 1.3 (no supported_versions)")
+        }
+        let versions = try ExtensionCodec.clientSupportedVersions(versionsData)
+        guard versions.contains(0x0304), config.tls13Enabled else {
+            throw HandshakeError(.protocolVersion, "no common protocol version (client offers \(versions.map { String($0, radix: 16) }))")
+        }
+        guard ch.compressionMethods == [0] else { throw HandshakeError.illegal("TLS 1.3 ClientHello must offer only null compression") }
+        if state == .waitSecondClientHello { try checkSecondHello(ch) }
+
+        // Cipher suite: our preference by default, else the client's.
+        let offered = ch.cipherSuites.compactMap(CipherSuite.init(rawValue:)).filter { $0.isTLS13 }
+        let ours = config.cipherSuites.filter { $0.isTLS13 }
+        let chosenSuite = config.serverPreference ? ours.first(where: offered.contains) : offered.first(where: ours.contains)
+        guard let suite = chosenSuite else { throw HandshakeError(.handshakeFailure, "no common TLS 1.3 cipher suite") }
+        if let s = self.suite, s != suite { throw HandshakeError.illegal("second ClientHello changed the cipher suites") }
+
+        guard let sigData = ext.first(ExtensionType.signatureAlgorithms) else {
+            throw HandshakeError(.missingExtension, "ClientHello without signature_algorithms")
+        }
+        let clientSchemes = try ExtensionCodec.u16List(sigData, "signature_algorithms")
+        guard let groupsData = ext.first(ExtensionType.supportedGroups) else {
+            throw HandshakeError(.missingExtension, "ClientHello without supported_groups")
+        }
+        let clientGroups = try ExtensionCodec.u16List(groupsData, "supported_groups")
+        guard let sharesData = ext.first(ExtensionType.keyShare) else {
+            throw HandshakeError(.missingExtension, "ClientHello without key_share")
+        }
+        let shares = try ExtensionCodec.clientKeyShares(sharesData)
+        for s in shares where !clientGroups.contains(s.group) {
+            throw HandshakeError.illegal("key share for group \(s.group) not in supported_groups")
+        }
+        if let modes = ext.first(ExtensionType.pskKeyExchangeModes) { _ = try ExtensionCodec.u8List(modes, "psk_key_exchange_modes") }
+        if let sni = ext.first(ExtensionType.serverName) { serverName = try ExtensionCodec.serverName(sni) }
+
+        // Group: the best common group the client sent a share for; otherwise ask for one.
+        let common = config.groups.filter { clientGroups.contains($0.rawValue) }
+        guard !common.isEmpty else { throw HandshakeError(.handshakeFailure, "no common group") }
+        let usable = config.insistOnPreferredGroup
+            ? (shares.contains { $0.group == common[0].rawValue } ? common[0] : nil)
+            : config.serverPreference
+            ? common.first(where: { g in shares.contains { $0.group == g.rawValue } })
+            : shares.compactMap({ NamedGroup(rawValue: $0.group) }).first(where: common.contains)
+        guard let g = usable, let share = shares.first(where: { $0.group == g.rawValue }) else {
+            if state == .waitSecondClientHello {
+                throw HandshakeError.illegal("second ClientHello has no share for the requested group")
+            }
+            return try helloRetryRequest(ch, raw: m.raw, suite: suite, group: common[0])
+        }
+        if state == .waitSecondClientHello, let wanted = group, wanted != g {
+            throw HandshakeError.illegal("second ClientHello answers with a different group")
+        }
+
+        // Certificate, and the scheme to sign with.
+        guard let (certified, signScheme) = selectCertificate(clientSchemes: clientSchemes) else {
+            throw HandshakeError(.handshakeFailure, "no certificate matches the client's signature algorithms")
+        }
+
+        // ALPN.
+        var eeExtensions: [Extension] = []
+        if let data = ext.first(ExtensionType.alpn) {
+            let protocols = try ExtensionCodec.alpn(data)
+            if !config.alpnProtocols.isEmpty {
+                let mine = config.alpnProtocols.map { Array($0.utf8) }
+                guard let chosen = mine.first(where: protocols.contains) else {
+                    throw HandshakeError(.noApplicationProtocol, "no common application protocol")
+                }
+                alpn = String(decoding: chosen, as: UTF8.self)
+                eeExtensions.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([chosen])))
+            }
+        }
+        if serverName != nil { eeExtensions.append(Extension(type: ExtensionType.serverName, data: [])) }
+        eeExtensions = config.extraEncryptedExtensions + eeExtensions
+
+        // Key exchange.
+        let serverKey: KeyAgreementPrivateKey
+        do { serverKey = try g.keyAgreement.generate(random: random) }
+        catch { throw HandshakeError(.internalError, "key generation failed: \(error)") }
+        let shared: [UInt8]
+        do { shared = try serverKey.sharedSecret(peerPublicKey: share.keyExchange) }
+        catch { throw HandshakeError.illegal("client key share is invalid: \(error)") }
+
+        self.suite = suite
+        self.group = g
+        self.scheme = signScheme
+        if state == .waitClientHello { transcript.start(suite.hash) }
+        transcript.add(m.raw)
+
+        let sh = ServerHello(random: random.bytes(32), sessionIDEcho: ch.sessionID, cipherSuite: suite.rawValue, extensions: [
+            Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(KeyShareEntry(group: g.rawValue, keyExchange: serverKey.publicKeyBytes))),
+            Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encode16(0x0304)),
+        ]).encode()
+        transcript.add(sh)
+
+        let hs = EarlySecret(hash: suite.hash, psk: nil).handshakeSecret(sharedSecret: shared)
+        let th = transcript.currentHash()
+        clientHandshakeSecret = hs.clientTrafficSecret(transcriptHash: th)
+        let serverHandshakeSecret = hs.serverTrafficSecret(transcriptHash: th)
+        clientRandom = ch.random
+        config.keyLog?("CLIENT_HANDSHAKE_TRAFFIC_SECRET", ch.random, clientHandshakeSecret)
+        config.keyLog?("SERVER_HANDSHAKE_TRAFFIC_SECRET", ch.random, serverHandshakeSecret)
+
+        var actions: [HandshakeAction] = [.send(sh)]
+        if !ch.sessionID.isEmpty && !sentHelloRetryRequest { actions.append(.sendChangeCipherSpec) }
+        actions.append(.setWriteKeys(try tls13Cipher(suite, secret: serverHandshakeSecret)))
+
+        let ee = EncryptedExtensions(extensions: eeExtensions).encode()
+        transcript.add(ee)
+        actions.append(.send(ee))
+
+        if config.clientAuthentication != .none {
+            var crExt = [Extension(type: ExtensionType.signatureAlgorithms, data: ExtensionCodec.encodeU16List(config.signatureSchemes.map(\.rawValue)))]
+            if !config.certificateAuthorities.isEmpty {
+                crExt.append(Extension(type: ExtensionType.certificateAuthorities, data: ExtensionCodec.encodeCertificateAuthorities(config.certificateAuthorities)))
+            }
+            let cr = CertificateRequest13(context: [], extensions: crExt).encode()
+            transcript.add(cr)
+            actions.append(.send(cr))
+            requestedClientCertificate = true
+        }
+
+        let cert = Certificate13(context: [], entries: certified.chain.map { CertificateEntry(data: $0) }).encode()
+        transcript.add(cert)
+        actions.append(.send(cert))
+
+        let content = CertificateVerify.signedContent(transcriptHash: transcript.currentHash(), server: true)
+        let signature: [UInt8]
+        do { signature = try certified.sign(signScheme, content) } catch { throw HandshakeError(.internalError, "signing failed: \(error)") }
+        let cv = CertificateVerify(scheme: signScheme.rawValue, signature: signature).encode()
+        transcript.add(cv)
+        actions.append(.send(cv))
+
+        let fin = Finished(verifyData: TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: serverHandshakeSecret,
+                                                                  transcriptHash: transcript.currentHash())).encode()
+        transcript.add(fin)
+        actions.append(.send(fin))
+
+        let master = hs.masterSecret
+        let thServerFinished = transcript.currentHash()
+        let clientApp = master.clientApplicationTrafficSecret(transcriptHash: thServerFinished)
+        let serverApp = master.serverApplicationTrafficSecret(transcriptHash: thServerFinished)
+        config.keyLog?("CLIENT_TRAFFIC_SECRET_0", ch.random, clientApp)
+        config.keyLog?("SERVER_TRAFFIC_SECRET_0", ch.random, serverApp)
+        pendingSecrets = TLS13Secrets(suite: suite, clientTrafficSecret: clientApp, serverTrafficSecret: serverApp,
+                                      exporterMasterSecret: master.exporterMasterSecret(transcriptHash: thServerFinished),
+                                      resumptionMasterSecret: [])
+        self.master = master
+        actions.append(.setWriteKeys(try tls13Cipher(suite, secret: serverApp)))
+        actions.append(.setReadKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
+        state = requestedClientCertificate ? .waitClientCertificate : .waitClientFinished
+        return actions
+    }
+
+    private func selectCertificate(clientSchemes: [UInt16]) -> (CertifiedKey, SignatureScheme)? {
+        func scheme(for c: CertifiedKey) -> SignatureScheme? {
+            chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: clientSchemes, key: c.privateKey.publicKey, tls13: true)
+        }
+        if let selector = config.certificateSelector, let c = selector(serverName), let s = scheme(for: c) { return (c, s) }
+        let candidates = config.certificates.filter { scheme(for: $0) != nil }
+        if let name = serverName?.lowercased(),
+           let byName = candidates.first(where: { c in c.names.contains { nameMatches(pattern: $0.lowercased(), host: name) } }),
+           let s = scheme(for: byName) {
+            return (byName, s)
+        }
+        guard let c = candidates.first, let s = scheme(for: c) else { return nil }
+        return (c, s)
+    }
+
+    private func helloRetryRequest(_ ch: ClientHello, raw: [UInt8], suite: CipherSuite, group: NamedGroup) throws -> [HandshakeAction] {
+        firstHello = ch
+        sentHelloRetryRequest = true
+        self.suite = suite
+        self.group = group
+        transcript.add(raw)
+        transcript.restartForHelloRetryRequest(suite.hash)
+        var hrrExtensions = [Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encode16(group.rawValue))]
+        if let makeCookie = config.helloRetryCookie {
+            var w = ByteWriter()
+            w.vector16(makeCookie(Digest.hash(suite.hash, raw)))
+            hrrExtensions.append(Extension(type: ExtensionType.cookie, data: w.bytes))
+            expectedCookie = Array(w.bytes.dropFirst(2))
+        }
+        hrrExtensions.append(Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encode16(0x0304)))
+        let hrr = ServerHello(random: helloRetryRequestRandom, sessionIDEcho: ch.sessionID, cipherSuite: suite.rawValue,
+                              extensions: hrrExtensions).encode()
+        transcript.add(hrr)
+        state = .waitSecondClientHello
+        var actions: [HandshakeAction] = [.send(hrr)]
+        if !ch.sessionID.isEmpty { actions.append(.sendChangeCipherSpec) }
+        return actions
+    }
+
+    /// RFC 8446 4.1.2: the second ClientHello may only change key_share, drop
+    /// early_data, add a cookie and update padding and pre_shared_key.
+    private func checkSecondHello(_ ch: ClientHello) throws {
+        guard let first = firstHello else { return }
+        guard ch.random == first.random, ch.sessionID == first.sessionID, ch.cipherSuites == first.cipherSuites,
+              ch.compressionMethods == first.compressionMethods else {
+            throw HandshakeError.illegal("second ClientHello differs from the first")
+        }
+        let mayChange: Set<UInt16> = [ExtensionType.keyShare, ExtensionType.earlyData, ExtensionType.cookie, ExtensionType.preSharedKey, 21]
+        let a = first.extensions.filter { !mayChange.contains($0.type) }
+        let b = ch.extensions.filter { !mayChange.contains($0.type) }
+        guard a == b else { throw HandshakeError.illegal("second ClientHello changed its extensions") }
+        if let expectedCookie {
+            guard let data = ch.extensions.first(ExtensionType.cookie), try ExtensionCodec.cookie(data) == expectedCookie else {
+                throw HandshakeError.illegal("second ClientHello does not echo the cookie")
+            }
+        }
+        if let sharesData = ch.extensions.first(ExtensionType.keyShare) {
+            let shares = try ExtensionCodec.clientKeyShares(sharesData)
+            guard shares.count == 1, shares.first?.group == group?.rawValue else {
+                throw HandshakeError.illegal("second ClientHello must carry exactly the requested key share")
+            }
+        }
+    }
+
+    // MARK: Client's second flight
+
+    private func handleClientCertificate(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let cert = try Certificate13(body: m.body, maxEntries: config.limits.maxCertificateChainLength)
+        guard cert.context.isEmpty else { throw HandshakeError.illegal("client Certificate with a non-empty context") }
+        transcript.add(m.raw)
+        if cert.entries.isEmpty {
+            if config.clientAuthentication == .require {
+                throw HandshakeError(.certificateRequired, "client sent no certificate")
+            }
+            state = .waitClientFinished
+            return []
+        }
+        guard let verifier = config.peerVerifier else { throw HandshakeError(.internalError, "no certificate verifier configured") }
+        clientPeer = try verifier.verify(chain: cert.entries.map(\.data), serverName: nil, peer: .client)
+        state = .waitClientCertificateVerify
+        return []
+    }
+
+    private func handleClientCertificateVerify(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        let cv = try CertificateVerify(body: m.body)
+        guard let peer = clientPeer else { throw HandshakeError(.internalError, "no client certificate") }
+        guard let scheme = SignatureScheme(rawValue: cv.scheme), config.signatureSchemes.contains(scheme),
+              scheme.matches(peer.publicKey, tls13: true) else {
+            throw HandshakeError.illegal("client CertificateVerify uses a scheme we did not offer")
+        }
+        let content = CertificateVerify.signedContent(transcriptHash: transcript.currentHash(), server: false)
+        do { try peer.publicKey.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm) }
+        catch { throw HandshakeError(.decryptError, "client CertificateVerify signature does not verify") }
+        transcript.add(m.raw)
+        state = .waitClientFinished
+        return []
+    }
+
+    private func handleClientFinished(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        guard let suite, var pending = pendingSecrets, let master else { throw HandshakeError(.internalError, "no key schedule") }
+        let expected = TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: clientHandshakeSecret, transcriptHash: transcript.currentHash())
+        guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
+        transcript.add(m.raw)
+        pending.resumptionMasterSecret = master.resumptionMasterSecret(transcriptHash: transcript.currentHash())
+        secrets = pending
+        pendingSecrets = nil
+        self.master = nil
+        secureZero(&clientHandshakeSecret)
+        state = .connected
+        var actions: [HandshakeAction] = [
+            .setReadKeys(try tls13Cipher(suite, secret: pending.clientTrafficSecret)),
+            .complete(NegotiatedParameters(version: .tls13, cipherSuite: suite, group: group, signatureScheme: scheme, alpn: alpn,
+                                           serverName: serverName, peer: clientPeer, resumed: false,
+                                           usedHelloRetryRequest: sentHelloRetryRequest)),
+        ]
+        for _ in 0..<config.sessionTicketCount {
+            guard let ticket = makeTicket() else { break }
+            actions.append(.send(ticket))
+        }
+        return actions
+    }
+
+    /// A NewSessionTicket (RFC 8446 4.6.1) carrying what `ticketSealer` makes of the session.
+    func makeTicket() -> [UInt8]? {
+        guard let sealer = config.ticketSealer, let s = secrets, let suite else { return nil }
+        let nonce = [UInt8(ticketsIssued >> 8), UInt8(ticketsIssued & 0xff)]
+        let ageBytes = random.bytes(4)
+        let ageAdd = ageBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let psk = TLS13KDF.resumptionPSK(suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nonce)
+        let lifetime = min(config.sessionTicketLifetime, 604_800)
+        guard let ticket = sealer(TicketContent(suite: suite, psk: psk, ageAdd: ageAdd, lifetime: lifetime, alpn: alpn,
+                                                serverName: serverName, maxEarlyDataSize: config.maxEarlyDataSize)),
+              !ticket.isEmpty, ticket.count < 65536 else { return nil }
+        ticketsIssued &+= 1
+        var ext: [Extension] = []
+        if config.maxEarlyDataSize > 0 {
+            var w = ByteWriter(); w.u32(config.maxEarlyDataSize)
+            ext.append(Extension(type: ExtensionType.earlyData, data: w.bytes))
+        }
+        return NewSessionTicket13(lifetime: lifetime, ageAdd: ageAdd, nonce: nonce, ticket: ticket, extensions: ext).encode()
+    }
+}
+
+/// DNS name matching for choosing a certificate by SNI: exact, or a
+/// left-most `*` label matching exactly one label.
+func nameMatches(pattern: String, host: String) -> Bool {
+    if pattern == host { return true }
+    guard pattern.hasPrefix("*.") else { return false }
+    let suffix = pattern.dropFirst(1)
+    guard host.hasSuffix(suffix) else { return false }
+    let label = host.dropLast(suffix.count)
+    return !label.isEmpty && !label.contains(".")
+}

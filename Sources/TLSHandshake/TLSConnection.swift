@@ -1,0 +1,287 @@
+import TLSCrypto
+import TLSRecord
+
+/// The sans-I/O TLS endpoint: received bytes go in through `receive`, bytes to
+/// send come out of `takeOutput`, plaintext goes through `read`/`write`.
+/// No sockets, threads or clocks: the socket layer and the replay tool drive it.
+public final class TLSConnection {
+    public enum Role: Sendable { case client, server }
+
+    public enum Status: Equatable {
+        case idle, handshaking, established, closed, failed
+    }
+
+    public let role: Role
+    public let config: TLSConfiguration
+    public private(set) var status: Status = .idle
+    public private(set) var negotiated: NegotiatedParameters?
+    /// Set once the peer sent close_notify: reads return nil from then on.
+    public private(set) var peerClosed = false
+    public private(set) var sentClose = false
+    /// The error that ended the connection, if any.
+    public private(set) var failure: HandshakeError?
+
+    private var reader: RecordReader
+    private var writer = RecordWriter()
+    private var reassembler: HandshakeReassembler
+    private var client: ClientHandshake?
+    private var server: ServerHandshake?
+    private var output: [UInt8] = []
+    private var pendingHandshake: [UInt8] = []
+    private var plaintext: [UInt8] = []
+    private var plaintextStart = 0
+    private var secrets: TLS13Secrets?
+    private var receivedCCS = false
+    private var keyUpdatesInARow = 0
+    private var pendingKeyUpdateReply = false
+    /// Observers for tools and tests (trace capture): every handshake message and record.
+    public var onHandshakeMessage: ((_ sent: Bool, _ raw: [UInt8]) -> Void)?
+
+    public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
+        self.role = role
+        self.config = config
+        var limits = RecordLimits()
+        limits.maxHandshakeMessageSize = config.limits.maxHandshakeMessageSize
+        self.reader = RecordReader(limits: limits)
+        self.reassembler = HandshakeReassembler(limits: limits)
+        writer.paddingPolicy = config.padding
+        // Only an initial ClientHello may carry record version 0x0301 (RFC 8446 5.1).
+        if role == .server { writer.recordVersion = .tls12 }
+        switch role {
+        case .client: client = ClientHandshake(config: config, random: random)
+        case .server: server = ServerHandshake(config: config, random: random)
+        }
+    }
+
+    public var isHandshakeComplete: Bool { status == .established || (status == .closed && negotiated != nil) }
+    public var hasOutput: Bool { !output.isEmpty }
+    public var bufferedPlaintextCount: Int { plaintext.count - plaintextStart }
+
+    /// Client: produces the ClientHello. Server: nothing to do until bytes arrive.
+    public func start() throws {
+        guard status == .idle else { return }
+        status = .handshaking
+        if let client {
+            try guarded { try apply(try client.start()) }
+            writer.recordVersion = .tls12
+        }
+    }
+
+    /// Bytes to put on the wire (the buffer is handed over and emptied).
+    public func takeOutput() -> [UInt8] {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    /// Feeds bytes received from the peer and processes every complete record.
+    public func receive(_ bytes: [UInt8]) throws {
+        if status == .idle { try start() }
+        guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
+        try guarded {
+            reader.feed(bytes)
+            while let record = try reader.nextRecord() {
+                try process(record)
+                if status == .failed || peerClosed { break }
+            }
+        }
+    }
+
+    /// Up to `maxLength` bytes of received plaintext; empty when none is buffered;
+    /// nil once the peer has closed and everything was read.
+    public func read(maxLength: Int = Int.max) -> [UInt8]? {
+        let available = plaintext.count - plaintextStart
+        if available == 0 {
+            return peerClosed ? nil : []
+        }
+        let n = min(maxLength, available)
+        let out = Array(plaintext[plaintextStart..<(plaintextStart + n)])
+        plaintextStart += n
+        if plaintextStart == plaintext.count {
+            plaintext.removeAll(keepingCapacity: true)
+            plaintextStart = 0
+        }
+        return out
+    }
+
+    /// Encrypts application data into the output.
+    public func write(_ data: [UInt8]) throws {
+        guard status == .established else {
+            throw HandshakeError(.internalError, status == .established ? "" : "cannot write: connection is \(status)")
+        }
+        guard !sentClose else { throw HandshakeError(.internalError, "cannot write after close") }
+        try guarded {
+            try writer.write(.applicationData, data, into: &output)
+            keyUpdatesInARow = 0
+        }
+    }
+
+    /// Sends close_notify. Reads may continue until the peer closes too.
+    public func close() {
+        guard !sentClose, status != .failed else { return }
+        try? flushHandshake()
+        try? writer.write(.alert, Alert.closeNotify.encode(), into: &output)
+        sentClose = true
+        if peerClosed || status != .established { status = .closed }
+        wipeSecrets()
+    }
+
+    /// TLS 1.3 KeyUpdate: new sending keys, and optionally asks the peer to update too.
+    public func updateKeys(requestPeerUpdate: Bool) throws {
+        guard status == .established, var s = secrets else { throw HandshakeError(.internalError, "KeyUpdate needs an established TLS 1.3 connection") }
+        try guarded {
+            try writer.write(.handshake, KeyUpdate(updateRequested: requestPeerUpdate).encode(), into: &output)
+            if role == .client {
+                s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
+                writer.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
+            } else {
+                s.serverTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.serverTrafficSecret)
+                writer.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
+            }
+            secrets = s
+        }
+    }
+
+    /// TLS-Exporter (RFC 8446 7.5 / RFC 5705).
+    public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws -> [UInt8] {
+        guard let s = secrets, status == .established else { throw HandshakeError(.internalError, "exporter needs an established connection") }
+        guard length > 0, length <= 255 * s.suite.hash.digestLength else { throw HandshakeError(.internalError, "exporter length out of range") }
+        return TLS13KDF.exporter(s.suite.hash, exporterSecret: s.exporterMasterSecret, label: label, context: context, length: length)
+    }
+
+    // MARK: - Internals
+
+    /// Runs `body`; on a local error sends the fatal alert, records the failure and rethrows.
+    private func guarded(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch var e as HandshakeError {
+            if !e.fromPeer { sendFatal(e.alert) }
+            if e.alert == .closeNotify && e.fromPeer { e = HandshakeError(.closeNotify, "peer closed", fromPeer: true) }
+            fail(e)
+            throw e
+        } catch let e as RecordLayerError {
+            let h = HandshakeError(e.alert, e.reason)
+            sendFatal(h.alert)
+            fail(h)
+            throw h
+        }
+    }
+
+    private func fail(_ e: HandshakeError) {
+        failure = e
+        status = .failed
+        wipeSecrets()
+    }
+
+    private func wipeSecrets() {
+        secrets?.wipe()
+    }
+
+    private func sendFatal(_ alert: AlertDescription) {
+        pendingHandshake.removeAll()
+        try? writer.write(.alert, Alert.fatal(alert).encode(), into: &output)
+    }
+
+    private func flushHandshake() throws {
+        guard !pendingHandshake.isEmpty else { return }
+        try writer.write(.handshake, pendingHandshake, into: &output)
+        pendingHandshake.removeAll(keepingCapacity: true)
+    }
+
+    private func apply(_ actions: [HandshakeAction]) throws {
+        for action in actions {
+            switch action {
+            case .send(let message):
+                onHandshakeMessage?(true, message)
+                pendingHandshake.append(contentsOf: message)
+            case .sendChangeCipherSpec:
+                try flushHandshake()
+                try writer.write(.changeCipherSpec, [1], into: &output)
+            case .setWriteKeys(let cipher):
+                try flushHandshake()
+                writer.setCipher(cipher, version: .tls13)
+            case .setReadKeys(let cipher):
+                // RFC 8446 5.1: handshake messages must not span a key change.
+                guard reassembler.isEmpty else {
+                    throw HandshakeError.unexpected("handshake message spans a key change")
+                }
+                reader.setCipher(cipher, version: .tls13)
+            case .complete(let params):
+                negotiated = params
+                status = .established
+                secrets = client?.secrets ?? server?.secrets
+            }
+        }
+        try flushHandshake()
+        if status == .established, role == .server, let s = server?.secrets { secrets = s }
+    }
+
+    private func process(_ record: Record) throws {
+        switch record.contentType {
+        case .handshake:
+            try reassembler.feed(record.fragment)
+            while let message = try reassembler.nextMessage() {
+                guard let type = message.type else { throw HandshakeError.unexpected("unknown handshake message type \(message.typeCode)") }
+                let received = ReceivedMessage(type: type, body: message.body, raw: message.raw)
+                onHandshakeMessage?(false, received.raw)
+                if status == .established {
+                    try postHandshake(received)
+                } else if let client {
+                    try apply(try client.handle(received))
+                } else if let server {
+                    try apply(try server.handle(received))
+                }
+            }
+        case .changeCipherSpec:
+            // RFC 8446 5: one unprotected CCS (0x01) may arrive during the handshake; anything else is unexpected.
+            guard status == .handshaking, Array(record.fragment) == [1], !receivedCCS, !record.wasProtected else {
+                throw HandshakeError.unexpected("change_cipher_spec outside the handshake")
+            }
+            receivedCCS = true
+        case .alert:
+            let alert = try Alert(bytes: record.fragment)
+            if alert.description == .closeNotify {
+                peerClosed = true
+                if sentClose { status = .closed }
+                return
+            }
+            if alert.description == .userCanceled && alert.level == .warning { return }
+            // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 6).
+            throw HandshakeError(alert.description, "peer sent \(alert.level.name) alert \(alert.description.name)", fromPeer: true)
+        case .applicationData:
+            guard status == .established else { throw HandshakeError.unexpected("application data before the handshake completed") }
+            guard !peerClosed else { throw HandshakeError.unexpected("application data after close_notify") }
+            plaintext.append(contentsOf: record.fragment)
+            keyUpdatesInARow = 0
+        }
+    }
+
+    private func postHandshake(_ m: ReceivedMessage) throws {
+        guard var s = secrets else { throw HandshakeError.unexpected("\(m.type) after the handshake") }
+        switch m.type {
+        case .keyUpdate:
+            let ku = try KeyUpdate(body: m.body)
+            keyUpdatesInARow += 1
+            guard keyUpdatesInARow <= config.limits.maxKeyUpdatesWithoutData else {
+                throw HandshakeError.unexpected("too many KeyUpdates without data")
+            }
+            guard reassembler.isEmpty else { throw HandshakeError.unexpected("KeyUpdate not at a record boundary") }
+            if role == .client {
+                s.serverTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.serverTrafficSecret)
+                reader.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
+            } else {
+                s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
+                reader.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
+            }
+            secrets = s
+            if ku.updateRequested && !sentClose {
+                try updateKeys(requestPeerUpdate: false)
+            }
+        case .newSessionTicket:
+            guard role == .client else { throw HandshakeError.unexpected("NewSessionTicket sent to a server") }
+            _ = try NewSessionTicket13(body: m.body)
+        default:
+            throw HandshakeError.unexpected("\(m.type) after the handshake")
+        }
+    }
+}

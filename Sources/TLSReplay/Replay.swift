@@ -1,0 +1,311 @@
+import TLSCrypto
+import TLSRecord
+import TLSHandshake
+
+/// Replays a trace (RFC 8448 or a capture) through our key schedule and through
+/// client and server `TLSConnection`s with the trace's fixed randomness, and
+/// checks every message, secret and record byte for byte.
+public struct TraceReplay {
+    public let trace: Trace
+    public private(set) var checks: [String] = []
+
+    public init(trace: Trace) { self.trace = trace }
+
+    public enum Side: String, CaseIterable { case client, server }
+
+    // MARK: Key schedule
+
+    /// Recomputes every `secret` entry the trace has from its params and messages.
+    public mutating func checkKeySchedule() throws {
+        let sh = try ServerHello(body: Array(try trace.require("server_hello").dropFirst(4)))
+        guard let suite = CipherSuite(rawValue: sh.cipherSuite), suite.isTLS13 else {
+            throw ReplayFailure(field: "server_hello", message: "not a TLS 1.3 cipher suite")
+        }
+        let hash = suite.hash
+        var transcript = Transcript()
+        transcript.start(hash)
+        var hashes: [String: [UInt8]] = [:]
+        let order = ["client_hello", "hello_retry_request", "client_hello_2", "server_hello", "encrypted_extensions",
+                     "certificate_request", "certificate", "certificate_verify", "server_finished",
+                     "end_of_early_data", "client_certificate", "client_certificate_verify", "client_finished"]
+        for name in order {
+            guard let m = trace.value(name) else { continue }
+            if name == "hello_retry_request" { transcript.restartForHelloRetryRequest(hash) }
+            transcript.add(m)
+            hashes[name] = transcript.currentHash()
+        }
+        func th(_ name: String) throws -> [UInt8] {
+            guard let h = hashes[name] else { throw ReplayFailure(field: name, message: "message missing for the transcript") }
+            return h
+        }
+
+        let psk = trace.value("resumption_psk").flatMap { trace.entries.first(where: { $0.name == "resumption_psk" })?.kind == .param ? $0 : nil }
+        let early = EarlySecret(hash: hash, psk: psk)
+        try expect("early_secret", early.secret)
+        try expect("derived_for_handshake", early.derived)
+        let shared = try ecdheShared()
+        try expect("ecdhe_shared", shared)
+        let hs = early.handshakeSecret(sharedSecret: shared)
+        try expect("handshake_secret", hs.secret)
+        try expect("transcript_hash_server_hello", try th("server_hello"))
+        let cHS = hs.clientTrafficSecret(transcriptHash: try th("server_hello"))
+        let sHS = hs.serverTrafficSecret(transcriptHash: try th("server_hello"))
+        try expect("client_handshake_traffic_secret", cHS)
+        try expect("server_handshake_traffic_secret", sHS)
+        try expect("derived_for_master", hs.derived)
+        let master = hs.masterSecret
+        try expect("master_secret", master.secret)
+        let sKeys = TLS13KDF.trafficKeys(suite, secret: sHS), cKeys = TLS13KDF.trafficKeys(suite, secret: cHS)
+        try expect("server_handshake_write_key", sKeys.key); try expect("server_handshake_write_iv", sKeys.iv)
+        try expect("client_handshake_write_key", cKeys.key); try expect("client_handshake_write_iv", cKeys.iv)
+        try expect("server_finished_key", TLS13KDF.finishedKey(hash, trafficSecret: sHS))
+        try expect("client_finished_key", TLS13KDF.finishedKey(hash, trafficSecret: cHS))
+        let beforeServerFinished = hashes["certificate_verify"] ?? hashes["encrypted_extensions"] ?? []
+        let serverVerify = TLS13KDF.finishedVerifyData(hash, trafficSecret: sHS, transcriptHash: beforeServerFinished)
+        try expect("server_verify_data", serverVerify)
+        try expectMessage("server_finished", Finished(verifyData: serverVerify).encode())
+        let thSF = try th("server_finished")
+        try expect("transcript_hash_server_finished", thSF)
+        let cApp = master.clientApplicationTrafficSecret(transcriptHash: thSF)
+        let sApp = master.serverApplicationTrafficSecret(transcriptHash: thSF)
+        try expect("client_application_traffic_secret_0", cApp)
+        try expect("server_application_traffic_secret_0", sApp)
+        try expect("exporter_master_secret", master.exporterMasterSecret(transcriptHash: thSF))
+        let sAppKeys = TLS13KDF.trafficKeys(suite, secret: sApp), cAppKeys = TLS13KDF.trafficKeys(suite, secret: cApp)
+        try expect("server_application_write_key", sAppKeys.key); try expect("server_application_write_iv", sAppKeys.iv)
+        try expect("client_application_write_key", cAppKeys.key); try expect("client_application_write_iv", cAppKeys.iv)
+        let beforeClientFinished = hashes["client_certificate_verify"] ?? hashes["client_certificate"] ?? hashes["end_of_early_data"] ?? thSF
+        let clientVerify = TLS13KDF.finishedVerifyData(hash, trafficSecret: cHS, transcriptHash: beforeClientFinished)
+        try expect("client_verify_data", clientVerify)
+        try expectMessage("client_finished", Finished(verifyData: clientVerify).encode())
+        let thCF = try th("client_finished")
+        try expect("transcript_hash_client_finished", thCF)
+        let rms = master.resumptionMasterSecret(transcriptHash: thCF)
+        try expect("resumption_master_secret", rms)
+        if let nst = trace.value("new_session_ticket"), trace.entries.first(where: { $0.name == "resumption_psk" })?.kind == .secret {
+            let ticket = try NewSessionTicket13(body: Array(nst.dropFirst(4)))
+            try expect("resumption_psk", TLS13KDF.resumptionPSK(hash, resumptionMasterSecret: rms, nonce: ticket.nonce))
+        }
+    }
+
+    private func ecdheShared() throws -> [UInt8] {
+        if let priv = trace.value("client_x25519_private"), let pub = trace.value("server_x25519_public"), trace.value("server_p256_public") == nil {
+            return try X25519PrivateKey(rawRepresentation: priv).sharedSecret(peerPublicKey: pub)
+        }
+        if let priv = trace.value("client_p256_private"), let pub = trace.value("server_p256_public") {
+            return try NISTCurvePrivateKey(curve: .p256, scalar: priv).sharedSecret(peerPublicKey: pub)
+        }
+        throw ReplayFailure(field: "ecdhe_shared", message: "no key-exchange params in the trace")
+    }
+
+    private mutating func expect(_ name: String, _ ours: [UInt8]) throws {
+        guard let theirs = trace.value(name) else { return }
+        guard ours == theirs else {
+            let i = firstDifference(ours, theirs)
+            throw ReplayFailure(field: name, message: "differs at byte \(i): ours \(ours.hexString), trace \(theirs.hexString)")
+        }
+        checks.append("secret \(name)")
+    }
+
+    private mutating func expectMessage(_ name: String, _ ours: [UInt8]) throws {
+        guard let theirs = trace.value(name) else { return }
+        guard ours == theirs else {
+            let i = firstDifference(ours, theirs)
+            throw ReplayFailure(field: name, message: "message differs at byte \(i)")
+        }
+        checks.append("message \(name)")
+    }
+
+    // MARK: Connections
+
+    private func clientHello(_ name: String) throws -> ClientHello? {
+        guard let m = trace.value(name) else { return nil }
+        return try ClientHello(body: Array(m.dropFirst(4)))
+    }
+
+    private func serverPublicKey() throws -> PublicKey {
+        if let n = trace.value("server_rsa_modulus"), let e = trace.value("server_rsa_public_exponent") {
+            return .rsa(try RSAPublicKey(modulus: n, exponent: e))
+        }
+        throw ReplayFailure(field: "server_rsa_modulus", message: "the trace has no server key")
+    }
+
+    /// Drives one side of the trace through a real `TLSConnection`.
+    public mutating func replay(_ side: Side) throws {
+        guard let ch1 = try clientHello("client_hello") else { throw ReplayFailure(field: "client_hello", message: "missing") }
+        let ch2 = try clientHello("client_hello_2")
+        let sh = try ServerHello(body: Array(try trace.require("server_hello").dropFirst(4)))
+        let ee = try EncryptedExtensions(body: Array(try trace.require("encrypted_extensions").dropFirst(4)))
+        let sni = try ch1.extensions.first(ExtensionType.serverName).flatMap { data -> String? in
+            var r = ByteReader(data); var list = try r.sub16(); _ = try list.u8(); return String(decoding: try list.vector16(), as: UTF8.self)
+        }
+        var config = TLSConfiguration()
+        config.minVersion = .tls13
+        config.serverName = sni
+        config.cipherSuites = ch1.cipherSuites.compactMap(CipherSuite.init(rawValue:))
+        config.middleboxCompatibility = !ch1.sessionID.isEmpty
+        var random: [UInt8] = []
+        var log: [String: [UInt8]] = [:]
+        config.keyLog = { label, _, secret in log[label] = secret }
+
+        switch side {
+        case .client:
+            let groupsData = try trace.require("client_hello").isEmpty ? [] : (ch1.extensions.first(ExtensionType.supportedGroups) ?? [])
+            config.groups = (try? groupsFromList(groupsData)) ?? [.x25519]
+            let firstShares = try ExtensionCodec_clientShares(ch1)
+            config.keyShareGroups = firstShares.compactMap { NamedGroup(rawValue: $0.group) }
+            for g in config.keyShareGroups { random += try privateKey(for: g, side: "client") }
+            random += ch1.random
+            if !ch1.sessionID.isEmpty { random += ch1.sessionID }
+            if let ch2 {
+                let newShares = try ExtensionCodec_clientShares(ch2)
+                for s in newShares { if let g = NamedGroup(rawValue: s.group) { random += try privateKey(for: g, side: "client") } }
+            }
+            let expected1 = ch1.extensions, expected2 = ch2?.extensions
+            var shareMismatch: String? = nil
+            config.overrideClientHelloExtensions = { ours, second in
+                let theirs = (second ? expected2 : expected1) ?? ours
+                // The key share is ours, from the injected private key: it must equal the trace's.
+                if ours.first(ExtensionType.keyShare) != theirs.first(ExtensionType.keyShare) {
+                    shareMismatch = "our key_share differs from the trace's"
+                }
+                return theirs
+            }
+            let key = try serverPublicKey()
+            config.peerVerifier = TraceKeyVerifier(key: key, certificate: trace.value("server_certificate"))
+            let conn = TLSConnection(role: .client, config: config, random: ScriptedRandom(script: random))
+            try run(conn, ours: "client_", theirs: "server_")
+            if let m = shareMismatch { throw ReplayFailure(field: "client_hello key_share", message: m) }
+        case .server:
+            // The server's group preference is what it announced in EncryptedExtensions.
+            if let g = ee.extensions.first(ExtensionType.supportedGroups) { config.groups = try groupsFromList(g) }
+            config.insistOnPreferredGroup = trace.value("hello_retry_request") != nil
+            let shGroup = try sh.extensions.first(ExtensionType.keyShare).map { data -> UInt16 in var r = ByteReader(data); return try r.u16() }
+            guard let group = shGroup.flatMap(NamedGroup.init(rawValue:)) else { throw ReplayFailure(field: "server_hello", message: "no key share") }
+            random += try privateKey(for: group, side: "server")
+            random += sh.random
+            config.extraEncryptedExtensions = ee.extensions.filter { $0.type != ExtensionType.serverName && $0.type != ExtensionType.alpn }
+            if let cookie = trace.value("hrr_cookie") { config.helloRetryCookie = { _ in cookie } }
+            if let nstBytes = trace.value("new_session_ticket") {
+                let nst = try NewSessionTicket13(body: Array(nstBytes.dropFirst(4)))
+                config.sessionTicketCount = 1
+                config.sessionTicketLifetime = nst.lifetime
+                config.maxEarlyDataSize = nst.maxEarlyDataSize ?? 0
+                config.ticketSealer = { _ in nst.ticket }
+                random += [UInt8(nst.ageAdd >> 24), UInt8((nst.ageAdd >> 16) & 0xff), UInt8((nst.ageAdd >> 8) & 0xff), UInt8(nst.ageAdd & 0xff)]
+            } else {
+                config.sessionTicketCount = 0
+            }
+            let cv = try CertificateVerify(body: Array(try trace.require("certificate_verify").dropFirst(4)))
+            let pub = try serverPublicKey()
+            let priv = try RSAPrivateKey(modulus: try trace.require("server_rsa_modulus"), publicExponent: try trace.require("server_rsa_public_exponent"),
+                                         privateExponent: try trace.require("server_rsa_private_exponent"),
+                                         prime1: try trace.require("server_rsa_prime1"), prime2: try trace.require("server_rsa_prime2"))
+            // RSA-PSS salts are not in the trace: hand back its signature, after checking
+            // that it signs exactly the content our server computed.
+            let certified = CertifiedKey(chain: [try trace.require("server_certificate")], privateKey: .rsa(priv), signer: { scheme, content in
+                try pub.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
+                return cv.signature
+            })
+            config.certificates = [certified]
+            let conn = TLSConnection(role: .server, config: config, random: ScriptedRandom(script: random))
+            try run(conn, ours: "server_", theirs: "client_")
+        }
+        for (label, name) in [("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "client_handshake_traffic_secret"),
+                              ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "server_handshake_traffic_secret"),
+                              ("CLIENT_TRAFFIC_SECRET_0", "client_application_traffic_secret_0"),
+                              ("SERVER_TRAFFIC_SECRET_0", "server_application_traffic_secret_0")] {
+            guard let theirs = trace.value(name) else { continue }
+            guard log[label] == theirs else { throw ReplayFailure(field: name, message: "the \(side.rawValue) connection derived a different value") }
+            checks.append("\(side.rawValue) connection secret \(name)")
+        }
+    }
+
+    private func privateKey(for group: NamedGroup, side: String) throws -> [UInt8] {
+        switch group {
+        case .x25519: return try trace.require("\(side)_x25519_private")
+        case .secp256r1: return try trace.require("\(side)_p256_private")
+        case .secp384r1: return try trace.require("\(side)_p384_private")
+        }
+    }
+
+    private func groupsFromList(_ data: [UInt8]) throws -> [NamedGroup] {
+        var r = ByteReader(data)
+        var list = try r.sub16()
+        var out: [NamedGroup] = []
+        while !list.isAtEnd { if let g = NamedGroup(rawValue: try list.u16()) { out.append(g) } }
+        return out
+    }
+
+    private func ExtensionCodec_clientShares(_ ch: ClientHello) throws -> [KeyShareEntry] {
+        guard let data = ch.extensions.first(ExtensionType.keyShare) else { return [] }
+        var r = ByteReader(data)
+        var list = try r.sub16()
+        var out: [KeyShareEntry] = []
+        while !list.isAtEnd { out.append(KeyShareEntry(group: try list.u16(), keyExchange: try list.vector16())) }
+        return out
+    }
+
+    /// Walks the trace's records in order: the peer's are fed in, ours must come out identical.
+    private mutating func run(_ conn: TLSConnection, ours: String, theirs: String) throws {
+        var messagesSent: [[UInt8]] = []
+        conn.onHandshakeMessage = { sent, raw in if sent { messagesSent.append(raw) } }
+        try conn.start()
+        var out = conn.takeOutput()
+        var sentData = false
+        let ourData = trace.value("\(ours.dropLast())_application_data")
+        let theirData = trace.value("\(theirs.dropLast())_application_data")
+        var received: [UInt8] = []
+        for record in trace.records {
+            if record.name.hasPrefix(ours) {
+                if out.isEmpty && conn.isHandshakeComplete {
+                    if !sentData, let d = ourData { try conn.write(d); sentData = true } else { conn.close() }
+                    out = conn.takeOutput()
+                }
+                guard out.count >= record.value.count, Array(out.prefix(record.value.count)) == record.value else {
+                    let i = firstDifference(out, record.value)
+                    throw ReplayFailure(field: "record \(record.name)", message: "differs at byte \(i) (we produced \(out.count) bytes, the trace has \(record.value.count))")
+                }
+                out.removeFirst(record.value.count)
+                checks.append("record \(record.name)")
+            } else {
+                do { try conn.receive(record.value) } catch {
+                    throw ReplayFailure(field: "record \(record.name)", message: "rejected by our \(ours.dropLast()): \(error)")
+                }
+                while let chunk = conn.read(), !chunk.isEmpty { received += chunk }
+                out += conn.takeOutput()
+            }
+        }
+        guard out.isEmpty else { throw ReplayFailure(field: "records", message: "we sent \(out.count) bytes more than the trace") }
+        if let d = theirData {
+            guard received == d else { throw ReplayFailure(field: "\(theirs.dropLast())_application_data", message: "received data differs") }
+            checks.append("application data from the \(theirs.dropLast())")
+        }
+        let names = ours == "client_"
+            ? ["client_hello", "client_hello_2", "client_certificate", "client_certificate_verify", "client_finished"]
+            : ["server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "server_finished", "new_session_ticket"]
+        for name in names {
+            guard let m = trace.value(name) else { continue }
+            guard messagesSent.contains(m) else { throw ReplayFailure(field: "message \(name)", message: "our \(ours.dropLast()) never sent it byte for byte") }
+            checks.append("message \(name) sent by our \(ours.dropLast())")
+        }
+    }
+}
+
+/// Accepts exactly the trace's server key (RFC 8448's certificate is a
+/// 1024-bit RSA test certificate that no production policy accepts).
+struct TraceKeyVerifier: PeerCertificateVerifier {
+    let key: PublicKey
+    let certificate: [UInt8]?
+    func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
+        guard let leaf = chain.first, certificate == nil || leaf == certificate else {
+            throw HandshakeError(.badCertificate, "not the trace's certificate")
+        }
+        return PeerIdentity(publicKey: key, chain: chain, subject: "CN=rsa", issuer: "CN=rsa", verified: true, verdict: "trace key")
+    }
+}
+
+func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    for i in 0..<min(a.count, b.count) where a[i] != b[i] { return i }
+    return min(a.count, b.count)
+}

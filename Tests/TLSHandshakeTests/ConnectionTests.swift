@@ -1,0 +1,239 @@
+import XCTest
+import TestSupport
+import TLSCrypto
+import TLSRecord
+@testable import TLSHandshake
+
+final class ConnectionTests: XCTestCase {
+    func testEverySuiteGroupAndKeyType() throws {
+        let keys: [(String, PrivateKey, SignatureScheme)] = [
+            ("p256", TestKeys.ecdsaP256, .ecdsaSecp256r1SHA256),
+            ("p384", TestKeys.ecdsaP384, .ecdsaSecp384r1SHA384),
+            ("ed25519", TestKeys.ed25519, .ed25519),
+            ("rsa", TestKeys.rsa2048, .rsaPSSRSAESHA256),
+        ]
+        for suite in CipherSuite.tls13Suites {
+            for group in NamedGroup.allCases {
+                for (name, key, scheme) in keys {
+                    let certified = TestKeys.certified(name, key)
+                    var (c, s) = baseConfigs(serverKey: certified)
+                    c.cipherSuites = [suite]
+                    c.keyShareGroups = [group]
+                    c.groups = [group]
+                    let pair = Pair(client: c, server: s, seed: "\(suite)\(group)\(name)")
+                    try pair.pump()
+                    XCTAssertEqual(pair.client.status, .established)
+                    XCTAssertEqual(pair.server.status, .established)
+                    let n = try XCTUnwrap(pair.client.negotiated)
+                    XCTAssertEqual(n.cipherSuite, suite)
+                    XCTAssertEqual(n.group, group)
+                    XCTAssertEqual(n.signatureScheme, scheme, "\(name)")
+                    XCTAssertEqual(n.version, .tls13)
+                    XCTAssertFalse(n.usedHelloRetryRequest)
+                    XCTAssertEqual(pair.server.negotiated?.cipherSuite, suite)
+                    let hello = Array("hello from \(suite) \(group) \(name)".utf8)
+                    try pair.client.write(hello)
+                    try pair.pump()
+                    XCTAssertEqual(pair.readAll(pair.server), hello)
+                    try pair.server.write(hello.reversed())
+                    try pair.pump()
+                    XCTAssertEqual(pair.readAll(pair.client), hello.reversed())
+                }
+            }
+        }
+    }
+
+    func testServerPreferenceAndClientPreference() throws {
+        var (c, s) = baseConfigs()
+        c.cipherSuites = [.tlsCHACHA20POLY1305SHA256, .tlsAES256GCMSHA384]
+        s.cipherSuites = [.tlsAES256GCMSHA384, .tlsCHACHA20POLY1305SHA256]
+        var pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.cipherSuite, .tlsAES256GCMSHA384)
+        s.serverPreference = false
+        pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.cipherSuite, .tlsCHACHA20POLY1305SHA256)
+    }
+
+    func testHelloRetryRequestWhenNoShareIsUsable() throws {
+        var (c, s) = baseConfigs()
+        c.keyShareGroups = [.x25519]
+        c.groups = [.x25519, .secp384r1]
+        s.groups = [.secp384r1]
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.group, .secp384r1)
+        XCTAssertEqual(pair.client.negotiated?.usedHelloRetryRequest, true)
+        XCTAssertEqual(pair.server.negotiated?.usedHelloRetryRequest, true)
+        try pair.client.write([1, 2, 3]); try pair.pump()
+        XCTAssertEqual(pair.readAll(pair.server), [1, 2, 3])
+    }
+
+    func testForcedHelloRetryRequestWithCookie() throws {
+        var (c, s) = baseConfigs()
+        s.groups = [.secp256r1, .x25519]
+        s.insistOnPreferredGroup = true
+        s.helloRetryCookie = { hash in Array("cookie".utf8) + hash }
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.group, .secp256r1)
+        XCTAssertEqual(pair.client.negotiated?.usedHelloRetryRequest, true)
+        _ = c
+    }
+
+    func testNoCommonGroupOrSuite() throws {
+        var (c, s) = baseConfigs()
+        c.groups = [.x25519]; c.keyShareGroups = [.x25519]
+        s.groups = [.secp384r1]
+        var pair = Pair(client: c, server: s)
+        assertAlert(try pair.pump(), .handshakeFailure, "no common group")
+        XCTAssertEqual(pair.server.failure?.alert, .handshakeFailure)
+        assertAlert(try pair.client.receive(pair.server.takeOutput()), .handshakeFailure, "the alert reaches the client")
+        XCTAssertEqual(pair.client.failure?.alert, .handshakeFailure, "the client sees the server's alert")
+        XCTAssertEqual(pair.client.failure?.fromPeer, true)
+
+        (c, s) = baseConfigs()
+        c.cipherSuites = [.tlsAES128GCMSHA256]
+        s.cipherSuites = [.tlsAES256GCMSHA384]
+        pair = Pair(client: c, server: s)
+        assertAlert(try pair.pump(), .handshakeFailure, "no common suite")
+    }
+
+    func testALPN() throws {
+        var (c, s) = baseConfigs()
+        c.alpnProtocols = ["h2", "http/1.1"]
+        s.alpnProtocols = ["http/1.1", "h2"]
+        var pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.alpn, "http/1.1")
+        XCTAssertEqual(pair.server.negotiated?.alpn, "http/1.1")
+        s.alpnProtocols = ["spdy/1"]
+        pair = Pair(client: c, server: s)
+        assertAlert(try pair.pump(), .noApplicationProtocol)
+    }
+
+    func testSNISelectsCertificate() throws {
+        let a = TestKeys.certified("a", TestKeys.ecdsaP256, names: ["a.example"])
+        let b = TestKeys.certified("b", TestKeys.ed25519, names: ["*.b.example"])
+        var (c, s) = baseConfigs(serverKey: a)
+        s.certificates = [a, b]
+        c.peerVerifier = LabelVerifier([a, b])
+        c.serverName = "www.b.example"
+        var pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.peer?.chain.first, b.chain[0])
+        XCTAssertEqual(pair.server.negotiated?.serverName, "www.b.example")
+        c.serverName = "a.example"
+        pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.client.negotiated?.peer?.chain.first, a.chain[0])
+    }
+
+    func testClientAuthentication() throws {
+        let clientCert = TestKeys.certified("client", TestKeys.ecdsaP384)
+        var (c, s) = baseConfigs()
+        s.clientAuthentication = .require
+        s.certificateAuthorities = [[0x30, 0x00]]
+        s.peerVerifier = LabelVerifier([clientCert])
+        var seenNames: [[UInt8]] = []
+        c.clientCertificateProvider = { names in seenNames = names; return clientCert }
+        var pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.server.negotiated?.peer?.chain, clientCert.chain)
+        XCTAssertEqual(seenNames, [[0x30, 0x00]])
+
+        // Required but absent: certificate_required.
+        c.clientCertificateProvider = { _ in nil }
+        pair = Pair(client: c, server: s)
+        assertAlert(try pair.pump(), .certificateRequired)
+
+        // Requested but absent: fine.
+        s.clientAuthentication = .request
+        pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.server.status, .established)
+        XCTAssertNil(pair.server.negotiated?.peer)
+    }
+
+    func testKeyUpdateBothDirections() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        for round in 0..<3 {
+            try pair.client.updateKeys(requestPeerUpdate: round == 1)
+            try pair.client.write([UInt8(round)])
+            try pair.pump()
+            XCTAssertEqual(pair.readAll(pair.server), [UInt8(round)])
+            try pair.server.updateKeys(requestPeerUpdate: round == 2)
+            try pair.server.write([UInt8(round + 10)])
+            try pair.pump()
+            XCTAssertEqual(pair.readAll(pair.client), [UInt8(round + 10)])
+        }
+        try pair.client.write([42]); try pair.pump()
+        XCTAssertEqual(pair.readAll(pair.server), [42])
+    }
+
+    func testExporterAgreesAndDependsOnLabelAndContext() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        let a = try pair.client.exportKeyingMaterial(label: "EXPERIMENTAL test", context: [1], length: 32)
+        XCTAssertEqual(a, try pair.server.exportKeyingMaterial(label: "EXPERIMENTAL test", context: [1], length: 32))
+        XCTAssertNotEqual(a, try pair.server.exportKeyingMaterial(label: "EXPERIMENTAL test", context: [2], length: 32))
+        XCTAssertNotEqual(a, try pair.server.exportKeyingMaterial(label: "EXPERIMENTAL other", context: [1], length: 32))
+    }
+
+    func testLargeTransferArrivesIntact() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        let random = ScriptedRandom(seed: [7])
+        let payload = random.bytes(1_000_000)
+        try pair.client.write(payload)
+        let wire = pair.client.takeOutput()
+        XCTAssertEqual(wire.count, payload.count + (payload.count + 16383) / 16384 * 22, "16 KiB records, 22 bytes of overhead each")
+        try pair.server.receive(wire)
+        XCTAssertEqual(pair.readAll(pair.server), payload)
+    }
+
+    func testCloseNotify() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        try pair.client.write([9])
+        pair.client.close()
+        try pair.pump()
+        XCTAssertEqual(pair.server.read(), [9])
+        XCTAssertNil(pair.server.read(), "after close_notify, read says end of stream")
+        XCTAssertTrue(pair.server.peerClosed)
+        XCTAssertThrowsError(try pair.client.write([1]))
+    }
+
+    func testPaddingHidesLength() throws {
+        var (c, s) = baseConfigs()
+        c.padding = .padToMultiple(256)
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        try pair.client.write([1])
+        let short = pair.client.takeOutput()
+        try pair.client.write([UInt8](repeating: 2, count: 200))
+        let longer = pair.client.takeOutput()
+        XCTAssertEqual(short.count, longer.count)
+        XCTAssertEqual(short.count, 5 + 256 + 16)
+        try pair.server.receive(short + longer)
+        XCTAssertEqual(pair.readAll(pair.server), [1] + [UInt8](repeating: 2, count: 200))
+    }
+
+    func testSecretsAreLoggedOnlyWhenAsked() throws {
+        var (c, s) = baseConfigs()
+        var clientLog: [String: [UInt8]] = [:], serverLog: [String: [UInt8]] = [:]
+        c.keyLog = { label, _, secret in clientLog[label] = secret }
+        s.keyLog = { label, _, secret in serverLog[label] = secret }
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(Set(clientLog.keys), ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                                             "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET"])
+        for (k, v) in serverLog { XCTAssertEqual(clientLog[k], v, k) }
+    }
+}

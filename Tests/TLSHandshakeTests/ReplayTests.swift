@@ -1,0 +1,54 @@
+import XCTest
+import TestSupport
+import TLSCrypto
+@testable import TLSHandshake
+@testable import TLSReplay
+
+final class ReplayTests: XCTestCase {
+    func load(_ name: String) throws -> Trace {
+        try Trace(text: String(contentsOf: vectorURL("rfc8448/\(name).trace"), encoding: .utf8))
+    }
+
+    func replayAll(_ name: String, minimumChecks: Int) throws {
+        var replay = TraceReplay(trace: try load(name))
+        try replay.checkKeySchedule()
+        try replay.replay(.client)
+        try replay.replay(.server)
+        XCTAssertGreaterThanOrEqual(replay.checks.count, minimumChecks, replay.checks.joined(separator: "\n"))
+        XCTAssertTrue(replay.checks.contains("secret master_secret"))
+        XCTAssertTrue(replay.checks.contains("message client_finished sent by our client"))
+        XCTAssertTrue(replay.checks.contains("message server_finished sent by our server"))
+    }
+
+    func testRFC8448Section3SimpleHandshake() throws { try replayAll("simple-1rtt", minimumChecks: 50) }
+    func testRFC8448Section5HelloRetryRequest() throws { try replayAll("hello-retry-request", minimumChecks: 50) }
+    func testRFC8448Section7CompatibilityMode() throws { try replayAll("compatibility-mode", minimumChecks: 45) }
+
+    /// A replay is only worth something if it notices differences.
+    func testReplayNamesTheFirstDifferingField() throws {
+        var trace = try load("simple-1rtt")
+        let text = trace.render()
+        // Flip one byte of the server's encrypted flight.
+        let tampered = text.replacingOccurrences(of: "record server_2 = 17030302a2d1", with: "record server_2 = 17030302a2d0")
+        trace = try Trace(text: tampered)
+        var replay = TraceReplay(trace: trace)
+        XCTAssertThrowsError(try replay.replay(.client)) { e in
+            XCTAssertEqual((e as? ReplayFailure)?.field, "record server_2")
+        }
+        XCTAssertThrowsError(try replay.replay(.server)) { e in
+            XCTAssertEqual((e as? ReplayFailure)?.field, "record server_2")
+        }
+        let badSecret = text.replacingOccurrences(of: "secret handshake_secret = 1dc8", with: "secret handshake_secret = 1dc9")
+        var r2 = TraceReplay(trace: try Trace(text: badSecret))
+        XCTAssertThrowsError(try r2.checkKeySchedule()) { e in
+            XCTAssertEqual((e as? ReplayFailure)?.field, "handshake_secret")
+        }
+    }
+
+    func testTraceParserRejectsMalformedLines() {
+        for bad in ["param x = 0", "param x = ABCD", "bogus x = 00", "param X = 00", "param x 00", "param x = 00\nparam x = 01"] {
+            XCTAssertThrowsError(try Trace(text: bad), bad)
+        }
+        XCTAssertNoThrow(try Trace(text: "# comment\nparam x =\nsecret y = 00ff\n"))
+    }
+}
