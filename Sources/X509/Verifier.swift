@@ -99,11 +99,11 @@ public struct VerifiedChain: Sendable {
 /// When no path works, the most telling failure is reported: a complete path's
 /// failure over a bad link, over a loop or length problem, over an unknown issuer.
 ///
-/// Thread-safe; verified signatures are cached per (issuer key, certificate).
+/// Thread-safe; signature results are cached per (issuer key, certificate), process-wide.
 public final class CertificateVerifier: @unchecked Sendable {
     public let trustStore: TrustStore
     public let policy: VerificationPolicy
-    private let cache = SignatureCache()
+    private var cache: SignatureCache { SignatureCache.shared }
 
     public init(trustStore: TrustStore, policy: VerificationPolicy = .default) {
         self.trustStore = trustStore
@@ -113,17 +113,18 @@ public final class CertificateVerifier: @unchecked Sendable {
     /// The TLS engine's entry point: the peer's certificate_list as DER (leaf first).
     public func verify(chainDER: [[UInt8]], hostname: String?, purpose: CertificatePurpose = .server,
                        time: X509Time? = nil) throws -> VerifiedChain {
-        guard let first = chainDER.first else { throw CertificateVerificationError(.emptyChain, "no certificate") }
+        guard !chainDER.isEmpty else { throw CertificateVerificationError(.emptyChain, "no certificate") }
         var certs: [Certificate] = []
         certs.reserveCapacity(chainDER.count)
         for (i, der) in chainDER.enumerated() {
             do {
-                certs.append(try Certificate(derEncoded: i == 0 ? first : der))
+                certs.append(try Certificate(derEncoded: der))
             } catch {
                 throw CertificateVerificationError(.malformed, "certificate \(i): \(error)", depth: i)
             }
         }
-        return try verify(leaf: certs[0], intermediates: Array(certs.dropFirst()), hostname: hostname,
+        guard let leaf = certs.first else { throw CertificateVerificationError(.emptyChain, "no certificate") }
+        return try verify(leaf: leaf, intermediates: Array(certs.dropFirst()), hostname: hostname,
                           purpose: purpose, time: time)
     }
 
@@ -335,8 +336,8 @@ private struct PathSearch {
         a.subject == b.subject && a.publicKeyInfo.der == b.publicKeyInfo.der
     }
 
-    /// Whether `candidate` may have issued `cert` judging by key identifiers:
-    /// 2 = AKI matches SKI, 1 = cannot tell, 0 = they differ (never the issuer).
+    /// How likely `candidate` issued `cert` judging by key identifiers (used to order
+    /// candidates only): 2 = AKI matches SKI, 1 = cannot tell, 0 = they differ.
     static func keyIDScore(_ cert: Certificate, _ candidate: Certificate) -> Int {
         guard let aki = cert.authorityKeyIdentifier?.keyIdentifier, let ski = candidate.subjectKeyIdentifier else { return 1 }
         return aki == ski ? 2 : 0
@@ -349,7 +350,6 @@ private struct PathSearch {
 
         // 1. Trust anchors that could have issued `current`.
         let anchors = verifier.trustStore.anchors(withSubject: current.issuer)
-            .filter { PathSearch.keyIDScore(current, $0) > 0 }
             .sorted { PathSearch.keyIDScore(current, $0) > PathSearch.keyIDScore(current, $1) }
         for anchor in anchors {
             // A self-signed certificate that is itself the anchor is handled by contains().
@@ -357,7 +357,7 @@ private struct PathSearch {
             foundAny = true
             guard budget() else { return nil }
             if let e = verifier.checkSignature(of: current, by: anchor, depth: depth) {
-                record(PathSearch.rankLink, e)
+                recordLinkFailure(e, current, anchor, depth)
                 continue
             }
             let path = chain + [anchor]
@@ -379,7 +379,7 @@ private struct PathSearch {
 
         // 2. Untrusted certificates that could have issued `current`.
         let indices = (poolBySubject[current.issuer] ?? [])
-            .filter { PathSearch.keyIDScore(current, pool[$0]) > 0 && !PathSearch.sameEntity(pool[$0], current) }
+            .filter { !PathSearch.sameEntity(pool[$0], current) }
             .sorted { a, b in
                 let sa = PathSearch.keyIDScore(current, pool[a]), sb = PathSearch.keyIDScore(current, pool[b])
                 return sa != sb ? sa > sb : a < b
@@ -401,7 +401,7 @@ private struct PathSearch {
             }
             guard budget() else { return nil }
             if let e = verifier.checkSignature(of: current, by: candidate, depth: depth) {
-                record(PathSearch.rankLink, e)
+                recordLinkFailure(e, current, candidate, depth)
                 continue
             }
             if let found = extend(chain + [candidate]) { return found }
@@ -413,6 +413,19 @@ private struct PathSearch {
             record(PathSearch.rankNoIssuer, CertificateVerificationError(.unknownIssuer, what, certificate: current, depth: depth))
         }
         return nil
+    }
+
+    /// A signature that fails under a candidate whose key identifier already said it
+    /// is a different key is no evidence of tampering: that candidate simply is not
+    /// the issuer (an impostor with the same name), so it counts as a missing issuer.
+    mutating func recordLinkFailure(_ e: CertificateVerificationError, _ cert: Certificate, _ candidate: Certificate, _ depth: Int) {
+        if e.reason == .badSignature, PathSearch.keyIDScore(cert, candidate) == 0 {
+            record(PathSearch.rankNoIssuer, CertificateVerificationError(
+                .unknownIssuer, "\(candidate.subject) has the issuer's name but another key (its subjectKeyIdentifier differs from the authorityKeyIdentifier of \(cert.subject))",
+                certificate: cert, depth: depth))
+        } else {
+            record(PathSearch.rankLink, e)
+        }
     }
 
     /// Counts one candidate check; false once the work limit is reached.
@@ -427,7 +440,10 @@ private struct PathSearch {
 }
 
 /// Verified (and refuted) signatures per (issuer key, certificate), bounded.
+/// Process-wide: the key names the issuer key and the certificate exactly, so an entry
+/// is true whatever trust store or policy asks.
 final class SignatureCache: @unchecked Sendable {
+    static let shared = SignatureCache()
     struct Key: Hashable {
         let issuerKey: [UInt8]
         let certificate: [UInt8]
