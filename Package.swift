@@ -5,10 +5,12 @@ let package = Package(
     name: "SwiftTLS",
     products: [
         .library(name: "TLSCrypto", targets: ["TLSCrypto"]),
+        .library(name: "X509", targets: ["X509"]),
         .library(name: "TLSRecord", targets: ["TLSRecord"]),
         .library(name: "TLSHandshake", targets: ["TLSHandshake"]),
         .executable(name: "tls-selftest", targets: ["tls-selftest"]),
         .executable(name: "tls-replay", targets: ["tls-replay"]),
+        .executable(name: "tls-x509", targets: ["tls-x509"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
@@ -17,6 +19,8 @@ let package = Package(
         .systemLibrary(name: "CGcrypt", path: "Sources/CGcrypt", pkgConfig: "libgcrypt",
                        providers: [.apt(["libgcrypt20-dev"])]),
         .target(name: "TLSCrypto", dependencies: ["CGcrypt"]),
+        .target(name: "X509", dependencies: ["TLSCrypto", .product(name: "SwiftASN1", package: "swift-asn1")]),
+        .executableTarget(name: "tls-x509", dependencies: ["X509", "TLSCrypto"], path: "Tools/tls-x509"),
         .target(name: "TLSRecord", dependencies: ["TLSCrypto"]),
         .target(name: "TLSHandshake", dependencies: ["TLSRecord", "TLSCrypto"]),
         .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto"]),
@@ -26,6 +30,7 @@ let package = Package(
         .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSHandshakeTests", dependencies: ["TLSHandshake", "TLSReplay", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
+        .testTarget(name: "X509Tests", dependencies: ["X509", "TLSCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

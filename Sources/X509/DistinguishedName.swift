@@ -1,0 +1,408 @@
+import TLSCrypto
+import SwiftASN1
+
+/// One attribute of a name: `CN=www.example.com`.
+public struct NameAttribute: Sendable, CustomStringConvertible {
+    public let type: OID
+    /// The universal tag number of the value (12 UTF8String, 19 PrintableString, ...).
+    public let valueTag: UInt
+    /// The value's complete DER encoding (tag, length, content).
+    public let valueDER: [UInt8]
+    /// The value as text when it is one of the directory string types; nil otherwise.
+    public let stringValue: String?
+
+    /// RFC 4514 `type=value`.
+    public var description: String {
+        DistinguishedName.rfc4514Type(type) + "=" + rfc4514Value
+    }
+
+    var rfc4514Value: String {
+        if let s = stringValue { return DistinguishedName.escape(s) }
+        return "#" + valueDER.hexString
+    }
+
+    static let stringTags: Set<UInt> = [12, 18, 19, 20, 22, 26, 28, 30]
+
+    init(type: OID, valueTag: UInt, valueDER: [UInt8], stringValue: String?) {
+        self.type = type
+        self.valueTag = valueTag
+        self.valueDER = valueDER
+        self.stringValue = stringValue
+    }
+
+    init(node: ASN1Node) throws {
+        var seq = try node.sequence("AttributeTypeAndValue")
+        type = try seq.next("type").oid("attribute type")
+        let value = try seq.next("value")
+        try seq.finish()
+        valueDER = Array(value.encodedBytes)
+        if value.identifier.tagClass == .universal, NameAttribute.stringTags.contains(value.identifier.tagNumber) {
+            valueTag = value.identifier.tagNumber
+            stringValue = try NameAttribute.decodeString(tag: value.identifier.tagNumber,
+                                                         try value.primitive("attribute value"), "\(type) value")
+        } else {
+            valueTag = value.identifier.tagClass == .universal ? value.identifier.tagNumber : 0
+            stringValue = nil
+        }
+    }
+
+    /// Decodes the directory string types to Swift text.
+    static func decodeString(tag: UInt, _ b: ArraySlice<UInt8>, _ what: String) throws -> String {
+        switch tag {
+        case 12:  // UTF8String
+            guard let s = String(validating: b, as: UTF8.self) else {
+                throw X509Error(.invalidString, "\(what): invalid UTF-8")
+            }
+            return s
+        case 18, 19, 22, 26:  // Numeric, Printable, IA5, Visible: ASCII
+            guard b.allSatisfy({ $0 < 0x80 }) else { throw X509Error(.invalidString, "\(what): non-ASCII byte") }
+            return String(decoding: b, as: UTF8.self)
+        case 20:  // TeletexString: read as Latin-1, as most software does
+            return String(b.map { Character(Unicode.Scalar($0)) })
+        case 30:  // BMPString: UTF-16BE
+            guard b.count % 2 == 0 else { throw X509Error(.invalidString, "\(what): odd-length BMPString") }
+            var units: [UInt16] = []
+            var i = b.startIndex
+            while i < b.endIndex {
+                units.append(UInt16(b[i]) << 8 | UInt16(b[i + 1]))
+                i += 2
+            }
+            guard let s = String(validating: units, as: UTF16.self) else {
+                throw X509Error(.invalidString, "\(what): invalid BMPString")
+            }
+            return s
+        case 28:  // UniversalString: UTF-32BE
+            guard b.count % 4 == 0 else { throw X509Error(.invalidString, "\(what): bad UniversalString length") }
+            var out = String.UnicodeScalarView()
+            var i = b.startIndex
+            while i < b.endIndex {
+                let v = UInt32(b[i]) << 24 | UInt32(b[i + 1]) << 16 | UInt32(b[i + 2]) << 8 | UInt32(b[i + 3])
+                guard let scalar = Unicode.Scalar(v) else { throw X509Error(.invalidString, "\(what): invalid UniversalString") }
+                out.append(scalar)
+                i += 4
+            }
+            return String(out)
+        default:
+            throw X509Error(.invalidString, "\(what): not a string type")
+        }
+    }
+
+    /// The comparison form of RFC 5280 7.1 (simplified RFC 4518): strings are
+    /// case-folded with runs of white space collapsed and ends trimmed; other values compare as DER.
+    var normalized: [UInt8] {
+        var out = type.derContent
+        out.append(0)
+        if let s = stringValue {
+            out.append(UInt8(ascii: "s"))
+            var collapsed: [Character] = []
+            var pendingSpace = false
+            for ch in s.lowercased() {
+                if ch.isWhitespace {
+                    pendingSpace = !collapsed.isEmpty
+                } else {
+                    if pendingSpace { collapsed.append(" ") }
+                    pendingSpace = false
+                    collapsed.append(ch)
+                }
+            }
+            out.append(contentsOf: Array(String(collapsed).utf8))
+        } else {
+            out.append(UInt8(ascii: "b"))
+            out.append(contentsOf: valueDER)
+        }
+        return out
+    }
+}
+
+/// A set of attributes at one level of a name (usually exactly one).
+public struct RelativeDistinguishedName: Sendable, CustomStringConvertible {
+    public let attributes: [NameAttribute]
+    public var description: String { attributes.map(\.description).joined(separator: "+") }
+}
+
+/// An X.501 Name. Equality and hashing follow RFC 5280 7.1 name matching
+/// (case-insensitive, white space folded, attribute order within an RDN ignored),
+/// so two names that a path builder must treat as equal are `==`.
+public struct DistinguishedName: Hashable, Sendable, CustomStringConvertible {
+    /// RDNs in DER order: most significant (e.g. C) first.
+    public let rdns: [RelativeDistinguishedName]
+    /// The exact DER encoding of the Name.
+    public let der: [UInt8]
+    let key: [UInt8]
+
+    public static func == (a: DistinguishedName, b: DistinguishedName) -> Bool { a.key == b.key }
+    public func hash(into h: inout Hasher) { h.combine(key) }
+
+    public init(derEncoded bytes: [UInt8]) throws {
+        try self.init(node: try parseDER(bytes, "Name"))
+    }
+
+    init(node: ASN1Node) throws {
+        var seq = try node.sequence("Name")
+        var rdns: [RelativeDistinguishedName] = []
+        while let rdnNode = seq.nextIfAny() {
+            var set = try rdnNode.reader(Tag.set, "RelativeDistinguishedName")
+            var attrs: [NameAttribute] = []
+            while let a = set.nextIfAny() { attrs.append(try NameAttribute(node: a)) }
+            guard !attrs.isEmpty else { throw X509Error(.unexpectedStructure, "empty RelativeDistinguishedName") }
+            rdns.append(RelativeDistinguishedName(attributes: attrs))
+        }
+        self.rdns = rdns
+        self.der = Array(node.encodedBytes)
+        self.key = DistinguishedName.makeKey(rdns)
+    }
+
+    init(rdns: [RelativeDistinguishedName]) {
+        self.rdns = rdns
+        var body: [UInt8] = []
+        for rdn in rdns {
+            var encoded = rdn.attributes.map { derElement(0x30, $0.type.derEncoded + $0.valueDER) }
+            encoded.sort { $0.lexicographicallyPrecedes($1) }  // DER SET OF order
+            body += derElement(0x31, encoded.flatMap { $0 })
+        }
+        self.der = derElement(0x30, body)
+        self.key = DistinguishedName.makeKey(rdns)
+    }
+
+    /// The empty name (an empty SEQUENCE).
+    public static let empty = DistinguishedName(rdns: [])
+
+    private static func makeKey(_ rdns: [RelativeDistinguishedName]) -> [UInt8] {
+        var key: [UInt8] = []
+        for rdn in rdns {
+            var parts = rdn.attributes.map(\.normalized)
+            parts.sort { $0.lexicographicallyPrecedes($1) }
+            key.append(0x31)
+            for p in parts {
+                key += derLength(p.count)
+                key += p
+            }
+            key.append(0x00)
+        }
+        return key
+    }
+
+    public var isEmpty: Bool { rdns.isEmpty }
+
+    /// Every attribute, most significant first.
+    public var attributes: [NameAttribute] { rdns.flatMap(\.attributes) }
+
+    /// String values of the attributes of one type, in DER order.
+    public func values(of type: OID) -> [String] {
+        attributes.filter { $0.type == type }.compactMap(\.stringValue)
+    }
+
+    public var commonNames: [String] { values(of: .commonName) }
+
+    /// RFC 4514 string: RDNs from last to first, joined by ','.
+    public var rfc4514String: String {
+        rdns.reversed().map(\.description).joined(separator: ",")
+    }
+
+    public var description: String { rfc4514String }
+
+    /// Whether `self` starts with all of `prefix`'s RDNs (directoryName name constraints).
+    func hasPrefix(_ prefix: DistinguishedName) -> Bool {
+        guard prefix.rdns.count <= rdns.count else { return false }
+        for (a, b) in zip(rdns, prefix.rdns) {
+            if DistinguishedName(rdns: [a]).key != DistinguishedName(rdns: [b]).key { return false }
+        }
+        return true
+    }
+
+    // MARK: RFC 4514 text
+
+    static let shortNames: [OID: String] = [
+        .commonName: "CN", .localityName: "L", .stateOrProvinceName: "ST", .organizationName: "O",
+        .organizationalUnitName: "OU", .countryName: "C", .streetAddress: "STREET",
+        .domainComponent: "DC", .userID: "UID",
+    ]
+
+    /// Extra names accepted when parsing (not produced, RFC 4514 2.3 lists only the short ones).
+    static let parseNames: [String: OID] = {
+        var m: [String: OID] = [:]
+        for (oid, n) in shortNames { m[n.lowercased()] = oid }
+        m["emailaddress"] = .emailAddress
+        m["email"] = .emailAddress
+        m["serialnumber"] = .serialNumber
+        m["sn"] = .surname
+        m["gn"] = .givenName
+        m["givenname"] = .givenName
+        m["title"] = .title
+        m["postalcode"] = .postalCode
+        m["commonname"] = .commonName
+        m["organizationname"] = .organizationName
+        m["organizationalunitname"] = .organizationalUnitName
+        m["countryname"] = .countryName
+        m["localityname"] = .localityName
+        m["stateorprovincename"] = .stateOrProvinceName
+        m["domaincomponent"] = .domainComponent
+        m["userid"] = .userID
+        m["dnqualifier"] = .dnQualifier
+        m["pseudonym"] = .pseudonym
+        m["organizationidentifier"] = .organizationIdentifier
+        return m
+    }()
+
+    static func rfc4514Type(_ oid: OID) -> String { shortNames[oid] ?? oid.dotted }
+
+    /// Escapes a value per RFC 4514 2.4 (control characters as \XX too).
+    static func escape(_ s: String) -> String {
+        var out = ""
+        let scalars = Array(s.unicodeScalars)
+        for (i, c) in scalars.enumerated() {
+            switch c {
+            case "\"", "+", ",", ";", "<", ">", "\\":
+                out += "\\" + String(c)
+            case " " where i == 0 || i == scalars.count - 1:
+                out += "\\ "
+            case "#" where i == 0:
+                out += "\\#"
+            default:
+                if c.value < 0x20 || c.value == 0x7f {
+                    out += "\\" + [UInt8(c.value)].hexString.uppercased()
+                } else {
+                    out.unicodeScalars.append(c)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Parses an RFC 4514 string ("CN=www.example.com,O=Example,C=US"). Spaces around
+    /// ',', '+' and '=' are tolerated (as RFC 2253 readers do); known short names and
+    /// dotted OIDs are accepted as types; `#hex` values are DER. Values are encoded as
+    /// UTF8String, except C and dnQualifier (PrintableString) and DC and emailAddress (IA5String).
+    public init(rfc4514 text: String) throws {
+        var parser = RFC4514Parser(Array(text.unicodeScalars))
+        let parsed = try parser.parse()
+        self.init(rdns: parsed.reversed())
+    }
+}
+
+private struct RFC4514Parser {
+    let s: [Unicode.Scalar]
+    var i = 0
+    init(_ s: [Unicode.Scalar]) { self.s = s }
+
+    func fail(_ why: String) -> X509Error { X509Error(.invalidNameString, "\(why) at offset \(i)") }
+
+    mutating func skipSpaces() { while i < s.count, s[i] == " " { i += 1 } }
+
+    mutating func parse() throws -> [RelativeDistinguishedName] {
+        var rdns: [RelativeDistinguishedName] = []
+        skipSpaces()
+        if i == s.count { return [] }
+        while true {
+            var attrs: [NameAttribute] = []
+            while true {
+                attrs.append(try attribute())
+                skipSpaces()
+                if i < s.count, s[i] == "+" { i += 1; skipSpaces(); continue }
+                break
+            }
+            rdns.append(RelativeDistinguishedName(attributes: attrs))
+            if i == s.count { break }
+            guard s[i] == "," || s[i] == ";" else { throw fail("expected ','") }
+            i += 1
+            skipSpaces()
+        }
+        return rdns
+    }
+
+    mutating func attribute() throws -> NameAttribute {
+        var typeText = ""
+        while i < s.count, s[i] != "=", s[i] != " " {
+            let c = s[i]
+            guard c.isASCII, (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-") else {
+                throw fail("bad character in attribute type")
+            }
+            typeText.unicodeScalars.append(c)
+            i += 1
+        }
+        skipSpaces()
+        guard i < s.count, s[i] == "=" else { throw fail("expected '='") }
+        i += 1
+        skipSpaces()
+        guard !typeText.isEmpty else { throw fail("empty attribute type") }
+        let type: OID
+        if let first = typeText.unicodeScalars.first, ("0"..."9").contains(first) {
+            guard let o = OID(dotted: typeText.hasPrefix("oid.") ? String(typeText.dropFirst(4)) : typeText) else {
+                throw fail("bad numeric OID \(typeText)")
+            }
+            type = o
+        } else if typeText.lowercased().hasPrefix("oid."), let o = OID(dotted: String(typeText.dropFirst(4))) {
+            type = o
+        } else if let o = DistinguishedName.parseNames[typeText.lowercased()] {
+            type = o
+        } else {
+            throw fail("unknown attribute type \(typeText)")
+        }
+        if i < s.count, s[i] == "#" {
+            i += 1
+            var hex = ""
+            while i < s.count, s[i] != ",", s[i] != "+", s[i] != ";", s[i] != " " {
+                hex.unicodeScalars.append(s[i]); i += 1
+            }
+            guard let der = try? [UInt8](hex: hex), !der.isEmpty else { throw fail("bad #hex value") }
+            let node = try parseDER(der, "attribute value")
+            var str: String? = nil
+            if node.identifier.tagClass == .universal, NameAttribute.stringTags.contains(node.identifier.tagNumber) {
+                str = try NameAttribute.decodeString(tag: node.identifier.tagNumber, try node.primitive("value"), "value")
+            }
+            return NameAttribute(type: type, valueTag: node.identifier.tagNumber, valueDER: der, stringValue: str)
+        }
+        var bytes: [UInt8] = []
+        var trailingUnescapedSpaces = 0
+        while i < s.count {
+            let c = s[i]
+            if c == "," || c == "+" || c == ";" { break }
+            if c == "\\" {
+                i += 1
+                guard i < s.count else { throw fail("dangling escape") }
+                let e = s[i]
+                if let h = hexValue(e), i + 1 < s.count, let l = hexValue(s[i + 1]) {
+                    bytes.append(h << 4 | l)
+                    i += 2
+                } else if "\"+,;<>\\ #=".unicodeScalars.contains(e) {
+                    bytes.append(contentsOf: Array(String(e).utf8))
+                    i += 1
+                } else {
+                    throw fail("bad escape")
+                }
+                trailingUnescapedSpaces = 0
+                continue
+            }
+            if c == "\"" || c == "<" || c == ">" { throw fail("unescaped special character") }
+            bytes.append(contentsOf: Array(String(c).utf8))
+            trailingUnescapedSpaces = c == " " ? trailingUnescapedSpaces + 1 : 0
+            i += 1
+        }
+        bytes.removeLast(trailingUnescapedSpaces)
+        guard let value = String(validating: bytes, as: UTF8.self) else { throw fail("escaped bytes are not UTF-8") }
+        let tag: UInt
+        switch type {
+        case .countryName, .dnQualifier, .serialNumber:
+            tag = value.unicodeScalars.allSatisfy(RFC4514Parser.printable) ? 19 : 12
+        case .domainComponent, .emailAddress:
+            tag = value.unicodeScalars.allSatisfy(\.isASCII) ? 22 : 12
+        default:
+            tag = 12
+        }
+        let content = Array(value.utf8)
+        return NameAttribute(type: type, valueTag: tag, valueDER: derElement(UInt8(tag), content), stringValue: value)
+    }
+
+    static func printable(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || " '()+,-./:=?".unicodeScalars.contains(c))
+    }
+
+    func hexValue(_ c: Unicode.Scalar) -> UInt8? {
+        switch c {
+        case "0"..."9": return UInt8(c.value - 48)
+        case "a"..."f": return UInt8(c.value - 87)
+        case "A"..."F": return UInt8(c.value - 55)
+        default: return nil
+        }
+    }
+}
