@@ -136,7 +136,7 @@ final class ClientHandshake12 {
         guard cert.chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain too large")
         }
-        guard let verifier = config.peerVerifier else { throw HandshakeError(.internalError, "no certificate verifier configured") }
+        let verifier = config.effectiveVerifier
         let identity = try verifier.verify(chain: cert.chain, serverName: config.serverName, peer: .server)
         guard suite.acceptsKey(identity.publicKey) else {
             throw HandshakeError(.unsupportedCertificate, "\(identity.publicKey.kindName) certificate does not fit \(suite.name)")

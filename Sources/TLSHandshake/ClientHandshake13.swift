@@ -321,9 +321,7 @@ public final class ClientHandshake {
         guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
-        guard let verifier = config.peerVerifier else {
-            throw HandshakeError(.internalError, "no certificate verifier configured")
-        }
+        let verifier = config.effectiveVerifier
         peer = try verifier.verify(chain: chain, serverName: config.serverName, peer: .server)
         transcript.add(m.raw)
         state = .waitCertificateVerify

@@ -200,7 +200,7 @@ final class ServerHandshake12 {
         if cert.chain.isEmpty {
             if config.clientAuthentication == .require { throw HandshakeError(.handshakeFailure, "client sent no certificate") }
         } else {
-            guard let verifier = config.peerVerifier else { throw HandshakeError(.internalError, "no certificate verifier configured") }
+            let verifier = config.effectiveVerifier
             clientPeer = try verifier.verify(chain: cert.chain, serverName: nil, peer: .client)
         }
         state = .waitClientKeyExchange

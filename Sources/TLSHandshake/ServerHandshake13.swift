@@ -327,7 +327,7 @@ public final class ServerHandshake {
             state = .waitClientFinished
             return []
         }
-        guard let verifier = config.peerVerifier else { throw HandshakeError(.internalError, "no certificate verifier configured") }
+        let verifier = config.effectiveVerifier
         clientPeer = try verifier.verify(chain: cert.entries.map(\.data), serverName: nil, peer: .client)
         state = .waitClientCertificateVerify
         return []
