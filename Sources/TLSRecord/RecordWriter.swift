@@ -82,7 +82,8 @@ public struct RecordWriter {
     /// empty record; zero-length handshake or alert payloads, alerts that are not
     /// 2 bytes, and application data without protection are refused
     /// (internal_error). A TLS 1.3 change_cipher_spec is written unprotected.
-    /// On failure `output` is left as it was, and the writer refuses further use.
+    /// On failure `output` is left as it was; after a sealing failure (e.g. an
+    /// exhausted sequence number) the writer refuses further use.
     public mutating func write(_ type: ContentType, _ payload: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(RecordLayerError) {
         if let failure { throw failure }
         switch type {
