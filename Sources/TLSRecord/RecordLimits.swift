@@ -25,6 +25,13 @@ public struct RecordLimits: Equatable, Sendable {
 
     public init() {}
 
+    /// Earlier name of `maxPlaintext`.
+    @available(*, deprecated, renamed: "maxPlaintext")
+    public var maxPlaintextLength: Int {
+        get { maxPlaintext }
+        set { maxPlaintext = newValue }
+    }
+
     /// `maxCiphertextExpansionTLS13` for TLS 1.3, `maxCiphertextExpansionTLS12` otherwise.
     public func maxCiphertextExpansion(for version: ProtocolVersion) -> Int {
         version >= .tls13 ? maxCiphertextExpansionTLS13 : maxCiphertextExpansionTLS12
