@@ -182,7 +182,7 @@ final class ReaderRuleTests: XCTestCase {
     func testRecordSizeLimitOnReader() throws {
         var limits = RecordLimits()
         limits.applyRecordSizeLimit(1000, version: .tls13)
-        XCTAssertEqual(limits.maxPlaintextLength, 999)
+        XCTAssertEqual(limits.maxPlaintext, 999)
         var r = try reader13()
         r.limits = limits
         r.feed(try seal13(.aes128GCM, key: testKey16, iv: testIV12, seq: 0, inner: [UInt8](repeating: 5, count: 999) + [23]))
@@ -194,7 +194,7 @@ final class ReaderRuleTests: XCTestCase {
 
         var limits12 = RecordLimits()
         limits12.applyRecordSizeLimit(1000, version: .tls12)
-        XCTAssertEqual(limits12.maxPlaintextLength, 1000)
+        XCTAssertEqual(limits12.maxPlaintext, 1000)
         var r3 = try reader12()
         r3.limits = limits12
         r3.feed(try seal12GCM(key: testKey16, salt: Array(testIV12.prefix(4)), seq: 0, type: 23, plaintext: [UInt8](repeating: 1, count: 1001)))
