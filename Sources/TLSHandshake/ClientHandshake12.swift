@@ -20,7 +20,7 @@ public struct TLS12Session {
 final class ClientHandshake12 {
     enum State: String, CaseIterable {
         case waitCertificate, waitServerKeyExchange, waitCertificateRequestOrServerHelloDone, waitServerHelloDone,
-             waitChangeCipherSpec, waitFinished, connected, failed
+             waitNewSessionTicket, waitChangeCipherSpec, waitFinished, connected, failed
     }
 
     private(set) var state: State = .waitCertificate
@@ -42,9 +42,17 @@ final class ClientHandshake12 {
     private var pendingRead: RecordCipher?
     private var clientVerifyData: [UInt8] = []
     private(set) var session: TLS12Session?
+    /// The session to keep for resumption, once the handshake completed.
+    private(set) var newSession: StoredSession?
+    private let offeredResumption: StoredSession?
+    private let resumed: Bool
+    private let expectTicket: Bool
+    private var receivedTicket: NewSessionTicket12?
+    private let sessionID: [UInt8]
 
     init(config: TLSConfiguration, random: RandomSource, clientHello: ClientHello, clientHelloBytes: [UInt8],
-         serverHello sh: ServerHello, serverHelloBytes: [UInt8], renegotiatingFrom previous: TLS12Session?) throws {
+         serverHello sh: ServerHello, serverHelloBytes: [UInt8], renegotiatingFrom previous: TLS12Session?,
+         offeredSession: StoredSession? = nil) throws {
         self.config = config
         self.random = random
         self.clientHello = clientHello
@@ -82,6 +90,8 @@ final class ClientHandshake12 {
                 guard formats.contains(0) else { throw HandshakeError.illegal("server does not accept uncompressed points") }
             case ExtensionType.serverName:
                 try ExtensionCodec.empty(e.data, "server_name")
+            case ExtensionType.sessionTicket:
+                try ExtensionCodec.empty(e.data, "session_ticket")
             default:
                 break
             }
@@ -96,6 +106,22 @@ final class ClientHandshake12 {
         transcript = RawTranscript(suite.hash)
         transcript.add(clientHelloBytes)
         transcript.add(serverHelloBytes)
+        offeredResumption = offeredSession
+        sessionID = sh.sessionIDEcho
+        expectTicket = sh.extensions.has(ExtensionType.sessionTicket)
+        if let o = offeredSession, !clientHello.sessionID.isEmpty, sh.sessionIDEcho == clientHello.sessionID {
+            // The server resumes: abbreviated handshake (RFC 5246 7.3, RFC 5077 3.1).
+            guard o.suite == suite else { throw HandshakeError.illegal("resumed session with a different cipher suite") }
+            guard ems == o.extendedMasterSecret else { throw HandshakeError(.handshakeFailure, "resumption changed the extended master secret") }
+            resumed = true
+            masterSecret = o.secret
+            let keys = TLS12PRF.keyBlock(suite, masterSecret: o.secret, clientRandom: clientHello.random, serverRandom: sh.random)
+            pendingRead = try tls12Cipher(suite, key: keys.serverKey, iv: keys.serverIV)
+            peer = resumedPeer(o.peerChain)
+            state = expectTicket ? .waitNewSessionTicket : .waitChangeCipherSpec
+        } else {
+            resumed = false
+        }
     }
 
     func handle(_ m: ReceivedMessage) throws -> [HandshakeAction] {
@@ -111,6 +137,11 @@ final class ClientHandshake12 {
             case (.waitCertificateRequestOrServerHelloDone, .serverHelloDone), (.waitServerHelloDone, .serverHelloDone):
                 return try handleServerHelloDone(m)
             case (.waitFinished, .finished): return try handleFinished(m)
+            case (.waitNewSessionTicket, .newSessionTicket):
+                receivedTicket = try NewSessionTicket12(body: m.body)
+                transcript.add(m.raw)
+                state = .waitChangeCipherSpec
+                return []
             default:
                 throw HandshakeError.unexpected("\(m.type) in TLS 1.2 client state \(state.rawValue)")
             }
@@ -218,7 +249,7 @@ final class ClientHandshake12 {
         let fin = Finished(verifyData: clientVerifyData).encode()
         transcript.add(fin)
         actions.append(.send(fin))
-        state = .waitChangeCipherSpec
+        state = expectTicket ? .waitNewSessionTicket : .waitChangeCipherSpec
         return actions
     }
 
@@ -226,13 +257,33 @@ final class ClientHandshake12 {
         let expected = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: false, transcriptHash: transcript.currentHash())
         guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "server Finished does not verify") }
         transcript.add(m.raw)
+        var actions: [HandshakeAction] = []
+        if resumed {
+            // Abbreviated: the server finished first; now our CCS and Finished.
+            let keys = TLS12PRF.keyBlock(suite, masterSecret: masterSecret, clientRandom: clientHello.random, serverRandom: serverRandom)
+            actions.append(.sendChangeCipherSpec)
+            actions.append(.setWriteKeys(try tls12Cipher(suite, key: keys.clientKey, iv: keys.clientIV)))
+            clientVerifyData = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: true, transcriptHash: transcript.currentHash())
+            let fin = Finished(verifyData: clientVerifyData).encode()
+            transcript.add(fin)
+            actions.append(.send(fin))
+        }
+        if extendedMasterSecret && (!sessionID.isEmpty || receivedTicket != nil || (resumed && !(offeredResumption?.ticket.isEmpty ?? true))) {
+            let lifetime = receivedTicket.map { $0.lifetimeHint == 0 ? 7200 : min($0.lifetimeHint, 604_800) } ?? offeredResumption?.lifetimeSeconds ?? 7200
+            newSession = StoredSession(version: .tls12, suite: suite, secret: masterSecret, extendedMasterSecret: true,
+                                       createdAtMillis: config.clock(), lifetimeSeconds: lifetime, alpn: alpn, serverName: config.serverName,
+                                       peerChain: peer?.chain ?? offeredResumption?.peerChain ?? [],
+                                       ticket: receivedTicket?.ticket ?? (resumed ? offeredResumption?.ticket ?? [] : []),
+                                       sessionID: receivedTicket == nil ? sessionID : [])
+        }
         session = TLS12Session(suite: suite, masterSecret: masterSecret, clientRandom: clientHello.random, serverRandom: serverRandom,
                                clientVerifyData: clientVerifyData, serverVerifyData: m.body,
                                extendedMasterSecret: extendedMasterSecret, secureRenegotiation: secureRenegotiation)
         state = .connected
-        return [.complete(NegotiatedParameters(version: .tls12, cipherSuite: suite, group: group, signatureScheme: peerScheme,
-                                               alpn: alpn, serverName: config.serverName, peer: peer, resumed: false,
-                                               usedHelloRetryRequest: false))]
+        actions.append(.complete(NegotiatedParameters(version: .tls12, cipherSuite: suite, group: group, signatureScheme: peerScheme,
+                                                      alpn: alpn, serverName: config.serverName, peer: peer, resumed: resumed,
+                                                      usedHelloRetryRequest: false, sessionID: sessionID)))
+        return actions
     }
 }
 

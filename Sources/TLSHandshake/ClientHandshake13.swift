@@ -32,6 +32,12 @@ public final class ClientHandshake {
     public private(set) var secrets: TLS13Secrets?
     private var tls12: ClientHandshake12?
     private let previousSession: TLS12Session?
+    /// The session offered for resumption (TLS 1.3 PSK or TLS 1.2 ID/ticket).
+    private(set) var offeredSession: StoredSession?
+    private var pskAccepted = false
+    private var earlyDataSent = false
+    private var earlyDataAccepted: Bool?
+    private var sentCompatibilityCCS = false
 
     /// `renegotiatingFrom` starts a TLS 1.2 renegotiation (RFC 5746) of an
     /// established session.
@@ -44,6 +50,8 @@ public final class ClientHandshake {
     /// The TLS 1.2 session once a TLS 1.2 handshake completed.
     public var session12: TLS12Session? { tls12?.session }
     public var isTLS12: Bool { tls12 != nil }
+    /// A TLS 1.2 session to keep, once a TLS 1.2 handshake completed.
+    public var tls12NewSession: StoredSession? { tls12?.newSession }
     var offers13: Bool { config.tls13Enabled && previousSession == nil }
 
     public func receivedChangeCipherSpec() throws -> [HandshakeAction] {
@@ -63,6 +71,7 @@ public final class ClientHandshake {
         guard offers13 || config.tls12Enabled else {
             throw HandshakeError(.protocolVersion, "no protocol version enabled: only TLS 1.2 and 1.3 exist here")
         }
+        offeredSession = sessionToOffer()
         var shares: [KeyShareEntry] = []
         for g in config.keyShareGroups where config.groups.contains(g) && offers13 {
             let k = try makeKey(g)
@@ -70,18 +79,58 @@ public final class ClientHandshake {
             shares.append(KeyShareEntry(group: g.rawValue, keyExchange: k.publicKeyBytes))
         }
         let random32 = random.bytes(32)
-        let sessionID = config.middleboxCompatibility && offers13 ? random.bytes(32) : []
+        var sessionID = config.middleboxCompatibility && offers13 ? random.bytes(32) : []
+        if let o = offeredSession, o.version == .tls12 {
+            // TLS 1.2 resumption: the session's ID, or for a ticket a fresh one to spot acceptance (RFC 5077 3.4).
+            sessionID = o.sessionID.isEmpty ? (sessionID.isEmpty ? random.bytes(32) : sessionID) : o.sessionID
+        }
         var suites = config.cipherSuites.filter { offers13 ? true : !$0.isTLS13 }
         if !config.tls12Enabled { suites = suites.filter(\.isTLS13) }
         var suiteCodes = suites.map(\.rawValue)
         if config.sendFallbackSCSV { suiteCodes.append(fallbackSCSV) }
-        let hello = ClientHello(random: random32, sessionID: sessionID, cipherSuites: suiteCodes,
+        var hello = ClientHello(random: random32, sessionID: sessionID, cipherSuites: suiteCodes,
                                 extensions: clientHelloExtensions(shares: shares))
+        let psk = offeredPSK
+        if let psk { try fillBinders(&hello, psks: [psk], transcriptBefore: nil) }
         clientHello = hello
         let bytes = hello.encode()
         transcript.add(bytes)
         state = .waitServerHello
-        return [.send(bytes)]
+        var actions: [HandshakeAction] = [.send(bytes)]
+        // 0-RTT: early data right behind the ClientHello, under the early traffic keys.
+        if let psk, let o = offeredSession, hello.extensions.has(ExtensionType.earlyData) {
+            let earlySecret = EarlySecret(hash: psk.hash, psk: psk.secret)
+            let cets = earlySecret.clientEarlyTrafficSecret(transcriptHash: Digest.hash(psk.hash, bytes))
+            config.keyLog?("CLIENT_EARLY_TRAFFIC_SECRET", random32, cets)
+            if config.middleboxCompatibility && !sessionID.isEmpty { actions.append(.sendChangeCipherSpec); sentCompatibilityCCS = true }
+            actions.append(.setWriteKeys(try tls13Cipher(o.suite, secret: cets)))
+            actions.append(.sendApplicationData(Array(config.earlyData.prefix(Int(o.maxEarlyDataSize)))))
+            earlyDataSent = true
+        }
+        return actions
+    }
+
+    /// The session to resume, if any is usable with this configuration.
+    private func sessionToOffer() -> StoredSession? {
+        guard !config.sessionCacheDisabled, previousSession == nil else { return nil }
+        let now = config.clock()
+        guard let s = config.resumeSession ?? config.sessionKey.flatMap({ config.clientSessionStore?.take(key: $0, nowMillis: now) }),
+              !s.isExpired(nowMillis: now) else { return nil }
+        switch s.version {
+        case .tls13:
+            guard offers13, !s.ticket.isEmpty, config.cipherSuites.contains(where: { $0.isTLS13 && $0.hash == s.suite.hash }) else { return nil }
+        case .tls12:
+            guard config.tls12Enabled, s.extendedMasterSecret, config.cipherSuites.contains(s.suite) else { return nil }
+        default:
+            return nil
+        }
+        if let name = s.serverName, let ours = config.serverName, name.lowercased() != ours.lowercased() { return nil }
+        return s
+    }
+
+    private var offeredPSK: (secret: [UInt8], hash: HashAlgorithm)? {
+        guard let o = offeredSession, o.version == .tls13 else { return nil }
+        return (o.secret, o.suite.hash)
     }
 
     private func makeKey(_ g: NamedGroup) throws -> KeyAgreementPrivateKey {
@@ -115,6 +164,21 @@ public final class ClientHandshake {
         }
         if !config.certificates.isEmpty || config.clientCertificateProvider != nil {
             ext.append(Extension(type: ExtensionType.postHandshakeAuth, data: []))
+        }
+        if config.tls12Enabled && !config.sessionCacheDisabled && previousSession == nil {
+            let ticket = offeredSession?.version == .tls12 ? offeredSession?.ticket ?? [] : []
+            ext.append(Extension(type: ExtensionType.sessionTicket, data: ticket))
+        }
+        if let o = offeredSession, o.version == .tls13 {
+            if !config.earlyData.isEmpty && o.maxEarlyDataSize > 0
+                && (o.alpn == nil || config.alpnProtocols.first == o.alpn) {
+                ext.append(Extension(type: ExtensionType.earlyData, data: []))
+            }
+            // pre_shared_key goes last; the binder is filled in once the whole message exists.
+            let age = UInt32(truncatingIfNeeded: config.clock() &- o.createdAtMillis) &+ o.ageAdd
+            let psks = OfferedPSKs(identities: [PSKIdentity(identity: o.ticket, obfuscatedTicketAge: age)],
+                                   binders: [[UInt8](repeating: 0, count: o.suite.hash.digestLength)])
+            ext.append(Extension(type: ExtensionType.preSharedKey, data: ExtensionCodec.encodeOfferedPSKs(psks)))
         }
         if let hook = config.overrideClientHelloExtensions { return hook(ext, false) }
         return ext
@@ -162,7 +226,8 @@ public final class ClientHandshake {
             }
             guard sh.sessionIDEcho.isEmpty || sh.sessionIDEcho.count <= 32 else { throw HandshakeError.illegal("bad session id") }
             let next = try ClientHandshake12(config: config, random: random, clientHello: ch, clientHelloBytes: ch.encode(),
-                                             serverHello: sh, serverHelloBytes: m.raw, renegotiatingFrom: previousSession)
+                                             serverHello: sh, serverHelloBytes: m.raw, renegotiatingFrom: previousSession,
+                                             offeredSession: offeredSession?.version == .tls12 ? offeredSession : nil)
             tls12 = next
             keyShares.removeAll()
             state = .tls12
@@ -197,12 +262,22 @@ public final class ClientHandshake {
         let shared: [UInt8]
         do { shared = try key.sharedSecret(peerPublicKey: share.keyExchange) }
         catch { throw HandshakeError.illegal("server key share is invalid: \(error)") }
+        var psk: [UInt8]? = nil
+        if let pskData = sh.extensions.first(ExtensionType.preSharedKey) {
+            let selected = try ExtensionCodec.single16(pskData, "pre_shared_key")
+            guard selected == 0, let o = offeredSession, o.version == .tls13, ch.extensions.has(ExtensionType.preSharedKey) else {
+                throw HandshakeError.illegal("server selected a PSK we did not offer")
+            }
+            guard o.suite.hash == suite.hash else { throw HandshakeError.illegal("server's cipher suite does not fit the PSK") }
+            psk = o.secret
+            pskAccepted = true
+        }
 
         self.suite = suite
         self.group = g
         transcript.start(suite.hash)
         transcript.add(m.raw)
-        let hs = EarlySecret(hash: suite.hash, psk: nil).handshakeSecret(sharedSecret: shared)
+        let hs = EarlySecret(hash: suite.hash, psk: psk).handshakeSecret(sharedSecret: shared)
         handshakeSecret = hs
         let th = transcript.currentHash()
         clientHandshakeSecret = hs.clientTrafficSecret(transcriptHash: th)
@@ -266,12 +341,21 @@ public final class ClientHandshake {
             }
         }
         ch.extensions = config.overrideClientHelloExtensions?(ext, true) ?? ext
+        if let psk = offeredPSK, ch.extensions.has(ExtensionType.preSharedKey) {
+            if psk.hash == suite.hash {
+                try fillBinders(&ch, psks: [psk], transcriptBefore: transcript)
+            } else {
+                ch.extensions.removeAll { $0.type == ExtensionType.preSharedKey }
+                offeredSession = nil
+            }
+        }
         clientHello = ch
         let bytes = ch.encode()
         transcript.add(bytes)
         state = .waitServerHello
         var actions: [HandshakeAction] = []
-        if config.middleboxCompatibility { actions.append(.sendChangeCipherSpec) }
+        if earlyDataSent { actions.append(.dropWriteKeys); earlyDataAccepted = false }
+        if config.middleboxCompatibility && !sentCompatibilityCCS { actions.append(.sendChangeCipherSpec); sentCompatibilityCCS = true }
         actions.append(.send(bytes))
         return actions
     }
@@ -299,8 +383,20 @@ public final class ClientHandshake {
             alpn = String(decoding: chosen, as: UTF8.self)
         }
         if let data = ee.extensions.first(ExtensionType.serverName) { try ExtensionCodec.empty(data, "server_name") }
+        if let data = ee.extensions.first(ExtensionType.earlyData) {
+            try ExtensionCodec.empty(data, "early_data")
+            guard earlyDataSent, pskAccepted else { throw HandshakeError.illegal("server accepted early data we did not send") }
+            earlyDataAccepted = true
+        } else if earlyDataSent {
+            earlyDataAccepted = false
+        }
         transcript.add(m.raw)
-        state = .waitCertificateOrCertificateRequest
+        if pskAccepted {
+            peer = offeredSession.flatMap { resumedPeer($0.peerChain) }
+            state = .waitFinished
+        } else {
+            state = .waitCertificateOrCertificateRequest
+        }
         return []
     }
 
@@ -364,7 +460,16 @@ public final class ClientHandshake {
         }
 
         var actions: [HandshakeAction] = []
-        if config.middleboxCompatibility && !receivedHelloRetryRequest { actions.append(.sendChangeCipherSpec) }
+        if earlyDataAccepted == true {
+            // Still under the early keys: the end of early data is announced with them.
+            let eoed = handshakeMessage(.endOfEarlyData, [])
+            transcript.add(eoed)
+            actions.append(.send(eoed))
+        }
+        if config.middleboxCompatibility && !sentCompatibilityCCS && !(clientHello?.sessionID.isEmpty ?? true) {
+            actions.append(.sendChangeCipherSpec)
+            sentCompatibilityCCS = true
+        }
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
         if let cr = certificateRequest {
             actions += try clientAuthentication(cr, suite: suite)
@@ -384,7 +489,8 @@ public final class ClientHandshake {
         handshakeSecret = nil
         actions.append(.complete(NegotiatedParameters(
             version: .tls13, cipherSuite: suite, group: group, signatureScheme: peerScheme, alpn: alpn,
-            serverName: config.serverName, peer: peer, resumed: false, usedHelloRetryRequest: receivedHelloRetryRequest)))
+            serverName: config.serverName, peer: peer, resumed: pskAccepted, usedHelloRetryRequest: receivedHelloRetryRequest,
+            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil)))
         return actions
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TLSCrypto
 import TLSRecord
 
@@ -121,6 +122,30 @@ public struct TLSConfiguration {
     public var padding: PaddingPolicy = .none
     public var limits = HandshakeLimits()
 
+    /// Milliseconds since the epoch. Injected so handshakes replay exactly.
+    public var clock: () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Server: the TLS 1.2 session-ID cache (nil = session IDs are not offered).
+    public var serverSessionStore: ServerSessionStore?
+    /// Server: seals tickets (TLS 1.3 NewSessionTicket, TLS 1.2 RFC 5077). Nil = no tickets.
+    public var ticketProtector: TicketProtector?
+    /// Client: where sessions are kept and looked up, under `sessionKey`
+    /// (host:port, plus the NSS peer ID when one is set).
+    public var clientSessionStore: ClientSessionStore?
+    public var sessionKey: String?
+    /// Client: resume exactly this session (e.g. read from a file), ahead of the store.
+    public var resumeSession: StoredSession?
+    /// NSS `SSL_NO_CACHE`: neither offer nor store sessions.
+    public var sessionCacheDisabled = false
+    /// Client: early data to send in the first flight when the session allows it (TLS 1.3 0-RTT).
+    public var earlyData: [UInt8] = []
+    /// Server: refuse early data replays (single-use tickets); nil = never accept early data.
+    public var antiReplay: EarlyDataAntiReplay?
+    /// Server: accept psk_ke (resumption without a fresh ECDHE), which loses forward secrecy.
+    public var allowPSKWithoutECDHE = false
+    /// How far a client's ticket age may be from ours (milliseconds).
+    public var ticketAgeTolerance: UInt64 = 10_000
+
     /// Server: how many NewSessionTickets to send after the handshake, their
     /// lifetime, and the function that seals a session into a ticket (nil = no tickets).
     public var sessionTicketCount = 2
@@ -160,6 +185,10 @@ public struct NegotiatedParameters {
     public var peer: PeerIdentity?
     public var resumed: Bool
     public var usedHelloRetryRequest: Bool
+    /// TLS 1.3 0-RTT: nil when none was offered, else whether the server took it.
+    public var earlyDataAccepted: Bool? = nil
+    /// TLS 1.2 session ID (empty when none).
+    public var sessionID: [UInt8] = []
 }
 
 /// What a server seals into a TLS 1.3 session ticket.

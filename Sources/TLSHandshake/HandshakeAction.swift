@@ -9,6 +9,12 @@ public enum HandshakeAction {
     case sendChangeCipherSpec
     case setReadKeys(RecordCipher)
     case setWriteKeys(RecordCipher)
+    /// Back to plaintext writing (a ClientHello2 after 0-RTT keys were installed).
+    case dropWriteKeys
+    /// Send application data now (TLS 1.3 0-RTT early data under the early keys).
+    case sendApplicationData([UInt8])
+    /// The server rejected 0-RTT: skip the client's early data, up to this many bytes.
+    case skipEarlyData(Int)
     /// The handshake is complete (the application may now send and receive).
     case complete(NegotiatedParameters)
 }
@@ -64,4 +70,38 @@ public struct TLS13Secrets {
 /// Picks the signature scheme for our key among those the peer accepts, in our order.
 func chooseSignatureScheme(ours: [SignatureScheme], peerOffered: [UInt16], key: PublicKey, tls13: Bool) -> SignatureScheme? {
     ours.first { s in peerOffered.contains(s.rawValue) && s.matches(key, tls13: tls13) }
+}
+
+/// Computes the PSK binders of `hello` in place (RFC 8446 4.2.11.2): each is
+/// an HMAC under the binder key over the transcript up to the binders list.
+func fillBinders(_ hello: inout ClientHello, psks: [(secret: [UInt8], hash: HashAlgorithm)], transcriptBefore: Transcript?) throws {
+    guard let index = hello.extensions.lastIndex(where: { $0.type == ExtensionType.preSharedKey }) else { return }
+    var offered = try ExtensionCodec.offeredPSKs(hello.extensions[index].data)
+    guard offered.binders.count == psks.count else { throw HandshakeError(.internalError, "binder count mismatch") }
+    let encoded = hello.encode()
+    let truncated = Array(encoded.dropLast(hello.bindersLength))
+    for (i, psk) in psks.enumerated() {
+        let th: [UInt8]
+        if let t = transcriptBefore, t.hashAlgorithm == psk.hash { th = t.hash(appending: truncated) } else { th = Digest.hash(psk.hash, truncated) }
+        let binderKey = EarlySecret(hash: psk.hash, psk: psk.secret).binderKey(resumption: true)
+        offered.binders[i] = TLS13KDF.finishedVerifyData(psk.hash, trafficSecret: binderKey, transcriptHash: th)
+    }
+    hello.extensions[index].data = ExtensionCodec.encodeOfferedPSKs(offered)
+}
+
+/// The binder a server expects for identity `index`.
+func expectedBinder(_ hello: ClientHello, raw: [UInt8], psk: [UInt8], hash: HashAlgorithm, transcriptBefore: Transcript?) -> [UInt8] {
+    let truncated = Array(raw.dropLast(hello.bindersLength))
+    let th: [UInt8]
+    if let t = transcriptBefore, t.hashAlgorithm == hash { th = t.hash(appending: truncated) } else { th = Digest.hash(hash, truncated) }
+    let binderKey = EarlySecret(hash: hash, psk: psk).binderKey(resumption: true)
+    return TLS13KDF.finishedVerifyData(hash, trafficSecret: binderKey, transcriptHash: th)
+}
+
+/// Builds the peer identity of a resumed session from the chain kept with it.
+func resumedPeer(_ chain: [[UInt8]]) -> PeerIdentity? {
+    guard !chain.isEmpty, var p = try? X509PeerVerifier(trustStore: nil).verify(chain: chain, serverName: nil, peer: .server) else { return nil }
+    p.verified = true
+    p.verdict = "ok (verified in the original handshake)"
+    return p
 }

@@ -16,8 +16,15 @@ final class ServerHandshake12 {
     private let clientRandom: [UInt8]
     private var serverRandom: [UInt8] = []
     private let suite: CipherSuite
-    private let group: NamedGroup
-    private let scheme: SignatureScheme
+    private var group: NamedGroup?
+    private var scheme: SignatureScheme?
+    private var resumed: StoredSession?
+    private var sessionID: [UInt8] = []
+    /// The client asked for a ticket (RFC 5077) and we can make one.
+    private var issueTicket = false
+    private var certifiedChain: [[UInt8]] = []
+    /// Server: the session to keep in the session-ID cache once complete.
+    private(set) var newSession: StoredSession?
     private var ephemeral: KeyAgreementPrivateKey?
     private let extendedMasterSecret: Bool
     private let secureRenegotiation: Bool
@@ -71,14 +78,87 @@ final class ServerHandshake12 {
                 throw HandshakeError.illegal("client does not accept uncompressed points")
             }
         }
+        var shExt: [Extension] = []
+        if secureRenegotiation {
+            let v = previous.map { $0.clientVerifyData + $0.serverVerifyData } ?? []
+            shExt.append(Extension(type: ExtensionType.renegotiationInfo, data: RenegotiationInfo.encode(v)))
+        }
+        let ems = ext.first(ExtensionType.extendedMasterSecret) != nil
+        if let p = previous, p.extendedMasterSecret, !ems {
+            throw HandshakeError(.handshakeFailure, "renegotiation dropped the extended master secret")
+        }
+        if ems { shExt.append(Extension(type: ExtensionType.extendedMasterSecret, data: [])) }
+        extendedMasterSecret = ems
+        var chosenALPN: String? = nil
+        if let data = ext.first(ExtensionType.alpn), !config.alpnProtocols.isEmpty {
+            let protocols = try ExtensionCodec.alpn(data)
+            guard let p = config.alpnProtocols.map({ Array($0.utf8) }).first(where: protocols.contains) else {
+                throw HandshakeError(.noApplicationProtocol, "no common application protocol")
+            }
+            chosenALPN = String(decoding: p, as: UTF8.self)
+            shExt.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([p])))
+        }
+        alpn = chosenALPN
+        if ext.has(ExtensionType.ecPointFormats) { shExt.append(Extension(type: ExtensionType.ecPointFormats, data: [1, 0])) }
+        if serverName != nil && previous == nil { shExt.append(Extension(type: ExtensionType.serverName, data: [])) }
+
+        let offered = ch.cipherSuites.compactMap(CipherSuite.init(rawValue:)).filter { !$0.isTLS13 }
+        let ours = config.cipherSuites.filter { !$0.isTLS13 }
+        let clientTicket = ext.first(ExtensionType.sessionTicket)
+        let caching = !config.sessionCacheDisabled && previous == nil
+
+        // Resumption: a ticket that opens, else a cached session ID; only sessions with the
+        // extended master secret (RFC 7627 5.3), the same suite and the same server name.
+        if caching {
+            let now = config.clock()
+            var candidate: StoredSession? = nil
+            if let t = clientTicket, !t.isEmpty, let plain = config.ticketProtector?.open(t) { candidate = try? StoredSession(bytes: plain) }
+            if candidate == nil, !ch.sessionID.isEmpty { candidate = config.serverSessionStore?.lookup(id: ch.sessionID) }
+            if let c = candidate, c.version == .tls12, !c.isExpired(nowMillis: now), c.extendedMasterSecret, ems,
+               offered.contains(c.suite), ours.contains(c.suite),
+               (c.serverName ?? "").lowercased() == (serverName ?? "").lowercased() {
+                resumed = c
+            }
+        }
+        issueTicket = caching && clientTicket != nil && config.ticketProtector != nil && ems
+        if issueTicket { shExt.append(Extension(type: ExtensionType.sessionTicket, data: [])) }
+
+        // A server able to speak TLS 1.3 marks the random (RFC 8446 4.1.3).
+        var sr = random.bytes(32)
+        if config.tls13Enabled { sr.replaceSubrange(24..<32, with: downgradeSentinelTLS12) }
+        serverRandom = sr
+
+        if let r = resumed {
+            suite = r.suite
+            sessionID = ch.sessionID
+            transcript = RawTranscript(r.suite.hash)
+            transcript.add(clientHelloBytes)
+            let sh = ServerHello(random: sr, sessionIDEcho: ch.sessionID, cipherSuite: r.suite.rawValue, extensions: shExt).encode()
+            transcript.add(sh)
+            var actions: [HandshakeAction] = [.send(sh)]
+            masterSecret = r.secret
+            if issueTicket, let nst = makeTicket() {
+                transcript.add(nst)
+                actions.append(.send(nst))
+            }
+            let keys = TLS12PRF.keyBlock(r.suite, masterSecret: r.secret, clientRandom: ch.random, serverRandom: sr)
+            let serverVerify = TLS12PRF.verifyData(r.suite.hash, masterSecret: r.secret, client: false, transcriptHash: transcript.currentHash())
+            let fin = Finished(verifyData: serverVerify).encode()
+            transcript.add(fin)
+            actions += [.sendChangeCipherSpec, .setWriteKeys(try tls12Cipher(r.suite, key: keys.serverKey, iv: keys.serverIV)), .send(fin)]
+            pendingRead = try tls12Cipher(r.suite, key: keys.clientKey, iv: keys.clientIV)
+            abbreviatedServerVerify = serverVerify
+            firstFlight = actions
+            state = .waitChangeCipherSpec
+            return
+        }
+
         guard let g = config.groups.first(where: { clientGroups.contains($0.rawValue) }) else {
             throw HandshakeError(.handshakeFailure, "no common group")
         }
         group = g
 
         // Suite, certificate and signature scheme together: the suite fixes the key type.
-        let offered = ch.cipherSuites.compactMap(CipherSuite.init(rawValue:)).filter { !$0.isTLS13 }
-        let ours = config.cipherSuites.filter { !$0.isTLS13 }
         let ordered = config.serverPreference ? ours.filter(offered.contains) : offered.filter(ours.contains)
         var pick: (CipherSuite, CertifiedKey, SignatureScheme)? = nil
         let candidates = ServerHandshake12.certificates(config, serverName: serverName)
@@ -95,39 +175,12 @@ final class ServerHandshake12 {
         }
         suite = chosenSuite
         scheme = chosenScheme
-
-        var chosenALPN: String? = nil
-        var shExt: [Extension] = []
-        if secureRenegotiation {
-            let v = previous.map { $0.clientVerifyData + $0.serverVerifyData } ?? []
-            shExt.append(Extension(type: ExtensionType.renegotiationInfo, data: RenegotiationInfo.encode(v)))
-        }
-        let ems = ext.first(ExtensionType.extendedMasterSecret) != nil
-        if let p = previous, p.extendedMasterSecret, !ems {
-            throw HandshakeError(.handshakeFailure, "renegotiation dropped the extended master secret")
-        }
-        if ems { shExt.append(Extension(type: ExtensionType.extendedMasterSecret, data: [])) }
-        extendedMasterSecret = ems
-        if let data = ext.first(ExtensionType.alpn), !config.alpnProtocols.isEmpty {
-            let protocols = try ExtensionCodec.alpn(data)
-            guard let p = config.alpnProtocols.map({ Array($0.utf8) }).first(where: protocols.contains) else {
-                throw HandshakeError(.noApplicationProtocol, "no common application protocol")
-            }
-            chosenALPN = String(decoding: p, as: UTF8.self)
-            shExt.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([p])))
-        }
-        alpn = chosenALPN
-        if ext.has(ExtensionType.ecPointFormats) { shExt.append(Extension(type: ExtensionType.ecPointFormats, data: [1, 0])) }
-        if serverName != nil && previous == nil { shExt.append(Extension(type: ExtensionType.serverName, data: [])) }
+        certifiedChain = certified.chain
+        if caching && config.serverSessionStore != nil && !issueTicket { sessionID = random.bytes(32) }
 
         transcript = RawTranscript(chosenSuite.hash)
         transcript.add(clientHelloBytes)
-
-        // A server able to speak TLS 1.3 marks the random (RFC 8446 4.1.3).
-        var sr = random.bytes(32)
-        if config.tls13Enabled { sr.replaceSubrange(24..<32, with: downgradeSentinelTLS12) }
-        serverRandom = sr
-        let sh = ServerHello(random: sr, sessionIDEcho: [], cipherSuite: chosenSuite.rawValue, extensions: shExt).encode()
+        let sh = ServerHello(random: sr, sessionIDEcho: sessionID, cipherSuite: chosenSuite.rawValue, extensions: shExt).encode()
         transcript.add(sh)
         var actions: [HandshakeAction] = [.send(sh)]
 
@@ -157,6 +210,23 @@ final class ServerHandshake12 {
         actions.append(.send(done))
         firstFlight = actions
         state = requestedCertificate ? .waitClientCertificate : .waitClientKeyExchange
+    }
+
+    private var abbreviatedServerVerify: [UInt8]?
+
+    /// The session as it is kept (session-ID cache) or sealed (ticket).
+    private func sessionToKeep() -> StoredSession {
+        StoredSession(version: .tls12, suite: suite, secret: masterSecret, extendedMasterSecret: extendedMasterSecret,
+                      createdAtMillis: resumed?.createdAtMillis ?? config.clock(),
+                      lifetimeSeconds: min(config.sessionTicketLifetime, 604_800), alpn: alpn, serverName: serverName,
+                      peerChain: clientPeer?.chain ?? resumed?.peerChain ?? [], sessionID: sessionID)
+    }
+
+    /// A TLS 1.2 NewSessionTicket (RFC 5077 3.3) sealing this session.
+    private func makeTicket() -> [UInt8]? {
+        guard let protector = config.ticketProtector, let ticket = protector.seal(sessionToKeep().encode()),
+              !ticket.isEmpty, ticket.count < 65536 else { return nil }
+        return NewSessionTicket12(lifetimeHint: min(config.sessionTicketLifetime, 604_800), ticket: ticket).encode()
     }
 
     static func certificates(_ config: TLSConfiguration, serverName: String?) -> [CertifiedKey] {
@@ -242,20 +312,31 @@ final class ServerHandshake12 {
         clientVerifyData = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: true, transcriptHash: transcript.currentHash())
         guard constantTimeEquals(clientVerifyData, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
         transcript.add(m.raw)
-        let keys = TLS12PRF.keyBlock(suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom)
-        let serverVerify = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: false, transcriptHash: transcript.currentHash())
-        let fin = Finished(verifyData: serverVerify).encode()
-        transcript.add(fin)
+        var actions: [HandshakeAction] = []
+        let serverVerify: [UInt8]
+        if let done = abbreviatedServerVerify {
+            serverVerify = done
+        } else {
+            if issueTicket, let nst = makeTicket() {
+                transcript.add(nst)
+                actions.append(.send(nst))
+            }
+            let keys = TLS12PRF.keyBlock(suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom)
+            serverVerify = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: false, transcriptHash: transcript.currentHash())
+            let fin = Finished(verifyData: serverVerify).encode()
+            transcript.add(fin)
+            actions += [.sendChangeCipherSpec, .setWriteKeys(try tls12Cipher(suite, key: keys.serverKey, iv: keys.serverIV)), .send(fin)]
+            if !sessionID.isEmpty, extendedMasterSecret, let store = config.serverSessionStore {
+                store.store(id: sessionID, session: sessionToKeep())
+            }
+        }
         session = TLS12Session(suite: suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom,
                                clientVerifyData: clientVerifyData, serverVerifyData: serverVerify,
                                extendedMasterSecret: extendedMasterSecret, secureRenegotiation: secureRenegotiation)
         state = .connected
-        return [
-            .sendChangeCipherSpec,
-            .setWriteKeys(try tls12Cipher(suite, key: keys.serverKey, iv: keys.serverIV)),
-            .send(fin),
-            .complete(NegotiatedParameters(version: .tls12, cipherSuite: suite, group: group, signatureScheme: scheme, alpn: alpn,
-                                           serverName: serverName, peer: clientPeer, resumed: false, usedHelloRetryRequest: false)),
-        ]
+        actions.append(.complete(NegotiatedParameters(version: .tls12, cipherSuite: suite, group: group, signatureScheme: scheme, alpn: alpn,
+                                                      serverName: serverName, peer: clientPeer ?? resumed.flatMap { resumedPeer($0.peerChain) },
+                                                      resumed: resumed != nil, usedHelloRetryRequest: false, sessionID: sessionID)))
+        return actions
     }
 }

@@ -4,7 +4,7 @@ import TLSRecord
 /// The TLS 1.3 server (RFC 8446 section 2 and 4), one state per expected message.
 public final class ServerHandshake {
     public enum State: String, CaseIterable {
-        case waitClientHello, waitSecondClientHello, waitClientCertificate, waitClientCertificateVerify,
+        case waitClientHello, waitSecondClientHello, waitEndOfEarlyData, waitClientCertificate, waitClientCertificateVerify,
              waitClientFinished, connected, failed
         /// TLS 1.2 was negotiated; `ServerHandshake12` runs the rest.
         case tls12
@@ -30,6 +30,10 @@ public final class ServerHandshake {
     private var clientPeer: PeerIdentity?
     private var clientRandom: [UInt8] = []
     private var ticketsIssued: UInt16 = 0
+    private var resumedSession: StoredSession?
+    /// True while 0-RTT data is being read (between ClientHello and EndOfEarlyData).
+    public private(set) var acceptingEarlyData = false
+    private var earlyDataAccepted: Bool?
     public private(set) var secrets: TLS13Secrets?
     private var tls12: ServerHandshake12?
     private let previousSession: TLS12Session?
@@ -62,6 +66,13 @@ public final class ServerHandshake {
                 return try handleClientCertificateVerify(message)
             case (.waitClientFinished, .finished):
                 return try handleClientFinished(message)
+            case (.waitEndOfEarlyData, .endOfEarlyData):
+                guard message.body.isEmpty else { throw HandshakeError.decode("EndOfEarlyData is not empty") }
+                guard let suite else { throw HandshakeError(.internalError, "no suite") }
+                transcript.add(message.raw)
+                acceptingEarlyData = false
+                state = .waitClientFinished
+                return [.setReadKeys(try tls13Cipher(suite, secret: clientHandshakeSecret))]
             default:
                 throw HandshakeError.unexpected("\(message.type) in state \(state.rawValue)")
             }
@@ -112,7 +123,7 @@ public final class ServerHandshake {
         let offered = ch.cipherSuites.compactMap(CipherSuite.init(rawValue:)).filter { $0.isTLS13 }
         let ours = config.cipherSuites.filter { $0.isTLS13 }
         let chosenSuite = config.serverPreference ? ours.first(where: offered.contains) : offered.first(where: ours.contains)
-        guard let suite = chosenSuite else { throw HandshakeError(.handshakeFailure, "no common TLS 1.3 cipher suite") }
+        guard var suite = chosenSuite else { throw HandshakeError(.handshakeFailure, "no common TLS 1.3 cipher suite") }
         if let s = self.suite, s != suite { throw HandshakeError.illegal("second ClientHello changed the cipher suites") }
 
         guard let sigData = ext.first(ExtensionType.signatureAlgorithms) else {
@@ -150,11 +161,6 @@ public final class ServerHandshake {
             throw HandshakeError.illegal("second ClientHello answers with a different group")
         }
 
-        // Certificate, and the scheme to sign with.
-        guard let (certified, signScheme) = selectCertificate(clientSchemes: clientSchemes) else {
-            throw HandshakeError(.handshakeFailure, "no certificate matches the client's signature algorithms")
-        }
-
         // ALPN.
         var eeExtensions: [Extension] = []
         if let data = ext.first(ExtensionType.alpn) {
@@ -168,6 +174,59 @@ public final class ServerHandshake {
                 eeExtensions.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([chosen])))
             }
         }
+        // Resumption (RFC 8446 4.2.11): the first identity whose ticket opens and whose binder verifies.
+        var pskIndex: Int? = nil
+        if let pskData = ext.first(ExtensionType.preSharedKey), !config.sessionCacheDisabled {
+            guard let modesData = ext.first(ExtensionType.pskKeyExchangeModes) else {
+                throw HandshakeError(.missingExtension, "pre_shared_key without psk_key_exchange_modes")
+            }
+            let modes = try ExtensionCodec.u8List(modesData, "psk_key_exchange_modes")
+            let offeredPSKs = try ExtensionCodec.offeredPSKs(pskData)
+            if modes.contains(1) || (modes.contains(0) && config.allowPSKWithoutECDHE) {
+                let now = config.clock()
+                for (i, identity) in offeredPSKs.identities.enumerated() {
+                    guard let s = openTicket(identity.identity, now: now) else { continue }
+                    // The PSK fixes the hash; keep the suite if it fits, else the session's own.
+                    var usable = suite
+                    if usable.hash != s.suite.hash {
+                        guard self.suite == nil, offered.contains(s.suite), ours.contains(s.suite) else { continue }
+                        usable = s.suite
+                    }
+                    if let sn = s.serverName, sn.lowercased() != (serverName ?? "").lowercased() { continue }
+                    let expected = expectedBinder(ch, raw: m.raw, psk: s.secret, hash: usable.hash,
+                                                  transcriptBefore: state == .waitSecondClientHello ? transcript : nil)
+                    guard i < offeredPSKs.binders.count, constantTimeEquals(expected, offeredPSKs.binders[i]) else {
+                        throw HandshakeError(.decryptError, "PSK binder does not verify")
+                    }
+                    let clientAge = identity.obfuscatedTicketAge &- s.ageAdd
+                    let serverAge = now &- s.createdAtMillis
+                    let ageOK = UInt64(clientAge) + config.ticketAgeTolerance >= serverAge && UInt64(clientAge) <= serverAge + config.ticketAgeTolerance
+                    resumedSession = s
+                    pskIndex = i
+                    suite = usable
+                    // Early data only with the first identity, a plausible ticket age and a first use.
+                    if i == 0, ageOK, ext.has(ExtensionType.earlyData), state == .waitClientHello, config.maxEarlyDataSize > 0,
+                       s.maxEarlyDataSize > 0, s.suite == usable, s.alpn == alpn,
+                       let replay = config.antiReplay,
+                       replay.firstUse(s.uniqueID, expiresAtMillis: s.createdAtMillis + UInt64(s.lifetimeSeconds) * 1000) {
+                        earlyDataAccepted = true
+                    }
+                    break
+                }
+            }
+        }
+
+        // Certificate, and the scheme to sign with (none when resuming).
+        var certified: CertifiedKey? = nil
+        var signScheme: SignatureScheme? = nil
+        if resumedSession == nil {
+            guard let (c, sc) = selectCertificate(clientSchemes: clientSchemes) else {
+                throw HandshakeError(.handshakeFailure, "no certificate matches the client's signature algorithms")
+            }
+            certified = c
+            signScheme = sc
+        }
+
         if serverName != nil { eeExtensions.append(Extension(type: ExtensionType.serverName, data: [])) }
         eeExtensions = config.extraEncryptedExtensions + eeExtensions
 
@@ -184,14 +243,22 @@ public final class ServerHandshake {
         self.scheme = signScheme
         if state == .waitClientHello { transcript.start(suite.hash) }
         transcript.add(m.raw)
+        let early = EarlySecret(hash: suite.hash, psk: resumedSession?.secret)
+        let clientEarlySecret = early.clientEarlyTrafficSecret(transcriptHash: transcript.currentHash())
+        if earlyDataAccepted == true {
+            eeExtensions.append(Extension(type: ExtensionType.earlyData, data: []))
+            config.keyLog?("CLIENT_EARLY_TRAFFIC_SECRET", ch.random, clientEarlySecret)
+        }
 
-        let sh = ServerHello(random: random.bytes(32), sessionIDEcho: ch.sessionID, cipherSuite: suite.rawValue, extensions: [
+        var shExtensions = [
             Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(KeyShareEntry(group: g.rawValue, keyExchange: serverKey.publicKeyBytes))),
             Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encode16(0x0304)),
-        ]).encode()
+        ]
+        if let i = pskIndex { shExtensions.append(Extension(type: ExtensionType.preSharedKey, data: ExtensionCodec.encode16(UInt16(i)))) }
+        let sh = ServerHello(random: random.bytes(32), sessionIDEcho: ch.sessionID, cipherSuite: suite.rawValue, extensions: shExtensions).encode()
         transcript.add(sh)
 
-        let hs = EarlySecret(hash: suite.hash, psk: nil).handshakeSecret(sharedSecret: shared)
+        let hs = early.handshakeSecret(sharedSecret: shared)
         let th = transcript.currentHash()
         clientHandshakeSecret = hs.clientTrafficSecret(transcriptHash: th)
         let serverHandshakeSecret = hs.serverTrafficSecret(transcriptHash: th)
@@ -207,7 +274,7 @@ public final class ServerHandshake {
         transcript.add(ee)
         actions.append(.send(ee))
 
-        if config.clientAuthentication != .none {
+        if config.clientAuthentication != .none && resumedSession == nil {
             var crExt = [Extension(type: ExtensionType.signatureAlgorithms, data: ExtensionCodec.encodeU16List(config.signatureSchemes.map(\.rawValue)))]
             if !config.certificateAuthorities.isEmpty {
                 crExt.append(Extension(type: ExtensionType.certificateAuthorities, data: ExtensionCodec.encodeCertificateAuthorities(config.certificateAuthorities)))
@@ -218,16 +285,18 @@ public final class ServerHandshake {
             requestedClientCertificate = true
         }
 
-        let cert = Certificate13(context: [], entries: certified.chain.map { CertificateEntry(data: $0) }).encode()
-        transcript.add(cert)
-        actions.append(.send(cert))
+        if let certified, let signScheme {
+            let cert = Certificate13(context: [], entries: certified.chain.map { CertificateEntry(data: $0) }).encode()
+            transcript.add(cert)
+            actions.append(.send(cert))
 
-        let content = CertificateVerify.signedContent(transcriptHash: transcript.currentHash(), server: true)
-        let signature: [UInt8]
-        do { signature = try certified.sign(signScheme, content) } catch { throw HandshakeError(.internalError, "signing failed: \(error)") }
-        let cv = CertificateVerify(scheme: signScheme.rawValue, signature: signature).encode()
-        transcript.add(cv)
-        actions.append(.send(cv))
+            let content = CertificateVerify.signedContent(transcriptHash: transcript.currentHash(), server: true)
+            let signature: [UInt8]
+            do { signature = try certified.sign(signScheme, content) } catch { throw HandshakeError(.internalError, "signing failed: \(error)") }
+            let cv = CertificateVerify(scheme: signScheme.rawValue, signature: signature).encode()
+            transcript.add(cv)
+            actions.append(.send(cv))
+        }
 
         let fin = Finished(verifyData: TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: serverHandshakeSecret,
                                                                   transcriptHash: transcript.currentHash())).encode()
@@ -245,8 +314,18 @@ public final class ServerHandshake {
                                       resumptionMasterSecret: [])
         self.master = master
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: serverApp)))
-        actions.append(.setReadKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
-        state = requestedClientCertificate ? .waitClientCertificate : .waitClientFinished
+        if earlyDataAccepted == true {
+            actions.append(.setReadKeys(try tls13Cipher(suite, secret: clientEarlySecret)))
+            acceptingEarlyData = true
+            state = .waitEndOfEarlyData
+        } else {
+            if ext.has(ExtensionType.earlyData) {
+                earlyDataAccepted = false
+                actions.append(.skipEarlyData(Int(max(config.maxEarlyDataSize, 16384))))
+            }
+            actions.append(.setReadKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
+            state = requestedClientCertificate ? .waitClientCertificate : .waitClientFinished
+        }
         return actions
     }
 
@@ -285,6 +364,10 @@ public final class ServerHandshake {
         transcript.add(hrr)
         state = .waitSecondClientHello
         var actions: [HandshakeAction] = [.send(hrr)]
+        if ch.extensions.has(ExtensionType.earlyData) {
+            earlyDataAccepted = false
+            actions.append(.skipEarlyData(Int(max(config.maxEarlyDataSize, 16384))))
+        }
         if !ch.sessionID.isEmpty { actions.append(.sendChangeCipherSpec) }
         return actions
     }
@@ -362,8 +445,9 @@ public final class ServerHandshake {
         var actions: [HandshakeAction] = [
             .setReadKeys(try tls13Cipher(suite, secret: pending.clientTrafficSecret)),
             .complete(NegotiatedParameters(version: .tls13, cipherSuite: suite, group: group, signatureScheme: scheme, alpn: alpn,
-                                           serverName: serverName, peer: clientPeer, resumed: false,
-                                           usedHelloRetryRequest: sentHelloRetryRequest)),
+                                           serverName: serverName, peer: clientPeer ?? resumedSession.flatMap { resumedPeer($0.peerChain) },
+                                           resumed: resumedSession != nil, usedHelloRetryRequest: sentHelloRetryRequest,
+                                           earlyDataAccepted: earlyDataAccepted)),
         ]
         for _ in 0..<config.sessionTicketCount {
             guard let ticket = makeTicket() else { break }
@@ -374,18 +458,30 @@ public final class ServerHandshake {
 
     /// A NewSessionTicket (RFC 8446 4.6.1) carrying what `ticketSealer` makes of the session.
     func makeTicket() -> [UInt8]? {
-        guard let sealer = config.ticketSealer, let s = secrets, let suite else { return nil }
+        guard let s = secrets, let suite, !config.sessionCacheDisabled else { return nil }
+        let protector = config.ticketProtector
+        guard config.ticketSealer != nil || protector != nil else { return nil }
         let nonce = [UInt8(ticketsIssued >> 8), UInt8(ticketsIssued & 0xff)]
         let ageBytes = random.bytes(4)
         let ageAdd = ageBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let psk = TLS13KDF.resumptionPSK(suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nonce)
         let lifetime = min(config.sessionTicketLifetime, 604_800)
-        guard let ticket = sealer(TicketContent(suite: suite, psk: psk, ageAdd: ageAdd, lifetime: lifetime, alpn: alpn,
-                                                serverName: serverName, maxEarlyDataSize: config.maxEarlyDataSize)),
-              !ticket.isEmpty, ticket.count < 65536 else { return nil }
+        let ticket: [UInt8]?
+        if let sealer = config.ticketSealer {
+            ticket = sealer(TicketContent(suite: suite, psk: psk, ageAdd: ageAdd, lifetime: lifetime, alpn: alpn,
+                                          serverName: serverName, maxEarlyDataSize: config.maxEarlyDataSize))
+        } else {
+            let session = StoredSession(version: .tls13, suite: suite, secret: psk, createdAtMillis: config.clock(),
+                                        lifetimeSeconds: lifetime, ageAdd: ageAdd,
+                                        maxEarlyDataSize: config.antiReplay != nil ? config.maxEarlyDataSize : 0,
+                                        alpn: alpn, serverName: serverName, peerChain: clientPeer?.chain ?? [],
+                                        uniqueID: random.bytes(16))
+            ticket = protector?.seal(session.encode())
+        }
+        guard let ticket, !ticket.isEmpty, ticket.count < 65536 else { return nil }
         ticketsIssued &+= 1
         var ext: [Extension] = []
-        if config.maxEarlyDataSize > 0 {
+        if config.maxEarlyDataSize > 0 && (config.antiReplay != nil || config.ticketSealer != nil) {
             var w = ByteWriter(); w.u32(config.maxEarlyDataSize)
             ext.append(Extension(type: ExtensionType.earlyData, data: w.bytes))
         }
@@ -402,4 +498,13 @@ func nameMatches(pattern: String, host: String) -> Bool {
     guard host.hasSuffix(suffix) else { return false }
     let label = host.dropLast(suffix.count)
     return !label.isEmpty && !label.contains(".")
+}
+
+extension ServerHandshake {
+    /// A TLS 1.3 session from a ticket, if it opens, parses and has not expired.
+    func openTicket(_ ticket: [UInt8], now: UInt64) -> StoredSession? {
+        guard let protector = config.ticketProtector, let plain = protector.open(ticket),
+              let s = try? StoredSession(bytes: plain), s.version == .tls13, !s.isExpired(nowMillis: now) else { return nil }
+        return s
+    }
 }

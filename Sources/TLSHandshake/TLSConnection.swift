@@ -36,6 +36,11 @@ public final class TLSConnection {
     private var renegotiation: AnyObject?
     private var renegotiations = 0
     private var warningAlertsInARow = 0
+    private var earlyDataReceived = 0
+    /// Client: sessions this connection can be resumed with (newest last).
+    public private(set) var sessions: [StoredSession] = []
+    /// Set by `invalidateSession`: nothing from this connection is resumed again.
+    public private(set) var sessionInvalidated = false
     private let random: RandomSource
     private var receivedCCS = false
     private var keyUpdatesInARow = 0
@@ -160,6 +165,24 @@ public final class TLSConnection {
         return TLS13KDF.exporter(s.suite.hash, exporterSecret: s.exporterMasterSecret, label: label, context: context, length: length)
     }
 
+    /// The newest resumable session (for `--sess-out` and `get_session_id`).
+    public var currentSession: StoredSession? { sessionInvalidated ? nil : sessions.last }
+
+    /// NSS `invalidate_session`: this session is never resumed again; the connection goes on.
+    public func invalidateSession() {
+        sessionInvalidated = true
+        sessions.removeAll()
+        if let key = config.sessionKey { config.clientSessionStore?.remove(key: key) }
+        if let id = negotiated?.sessionID, !id.isEmpty { config.serverSessionStore?.remove(id: id) }
+    }
+
+    private func rememberSession(_ s: StoredSession) {
+        guard !sessionInvalidated, !config.sessionCacheDisabled else { return }
+        sessions.append(s)
+        if sessions.count > 8 { sessions.removeFirst() }
+        if let key = config.sessionKey { config.clientSessionStore?.store(key: key, session: s) }
+    }
+
     // MARK: - Internals
 
     /// Runs `body`; on a local error sends the fatal alert, records the failure and rethrows.
@@ -213,6 +236,14 @@ public final class TLSConnection {
             case .setWriteKeys(let cipher):
                 try flushHandshake()
                 writer.setCipher(cipher, version: cipher.framing == .tls13 ? .tls13 : .tls12)
+            case .dropWriteKeys:
+                try flushHandshake()
+                writer.setCipher(nil, version: .tls12)
+            case .sendApplicationData(let data):
+                try flushHandshake()
+                try writer.write(.applicationData, data, into: &output)
+            case .skipEarlyData(let maxBytes):
+                reader.skipRejectedEarlyData(maxBytes: maxBytes)
             case .setReadKeys(let cipher):
                 // RFC 8446 5.1: handshake messages must not span a key change.
                 guard reassembler.isEmpty else {
@@ -222,6 +253,7 @@ public final class TLSConnection {
             case .complete(let params):
                 negotiated = params
                 status = .established
+                if let s = client?.tls12NewSession ?? (renegotiation as? ClientHandshake)?.tls12NewSession { rememberSession(s) }
                 if let r = renegotiation as? ClientHandshake {
                     session12 = r.session12
                 } else if let r = renegotiation as? ServerHandshake {
@@ -289,6 +321,14 @@ public final class TLSConnection {
             // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 6).
             throw HandshakeError(alert.description, "peer sent \(alert.level.name) alert \(alert.description.name)", fromPeer: true)
         case .applicationData:
+            if status == .handshaking, server?.acceptingEarlyData == true {
+                earlyDataReceived += record.fragment.count
+                guard earlyDataReceived <= Int(config.maxEarlyDataSize) else {
+                    throw HandshakeError.unexpected("more early data than max_early_data_size")
+                }
+                plaintext.append(contentsOf: record.fragment)
+                return
+            }
             guard status == .established else { throw HandshakeError.unexpected("application data before the handshake completed") }
             guard !peerClosed else { throw HandshakeError.unexpected("application data after close_notify") }
             plaintext.append(contentsOf: record.fragment)
@@ -385,7 +425,13 @@ public final class TLSConnection {
             }
         case .newSessionTicket:
             guard role == .client else { throw HandshakeError.unexpected("NewSessionTicket sent to a server") }
-            _ = try NewSessionTicket13(body: m.body)
+            let nst = try NewSessionTicket13(body: m.body)
+            guard let n = negotiated else { return }
+            let psk = TLS13KDF.resumptionPSK(s.suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nst.nonce)
+            let peerChain = n.peer?.chain ?? client?.offeredSession?.peerChain ?? []
+            rememberSession(StoredSession(version: .tls13, suite: s.suite, secret: psk, createdAtMillis: config.clock(),
+                                          lifetimeSeconds: nst.lifetime, ageAdd: nst.ageAdd, maxEarlyDataSize: nst.maxEarlyDataSize ?? 0,
+                                          alpn: n.alpn, serverName: config.serverName, peerChain: peerChain, ticket: nst.ticket))
         default:
             throw HandshakeError.unexpected("\(m.type) after the handshake")
         }

@@ -35,7 +35,7 @@ final class StateTableTests: XCTestCase {
         var toServer: [[UInt8]] = []
         var toClient: [[UInt8]] = []
 
-        init(clientAuth: Bool = false, forceHRR: Bool = false, clientHasCert: Bool = true) throws {
+        init(clientAuth: Bool = false, forceHRR: Bool = false, clientHasCert: Bool = true, earlyData: Bool = false) throws {
             let clientCert = TestKeys.certified("client", TestKeys.ecdsaP256)
             var (c, s) = baseConfigs()
             if clientAuth {
@@ -44,6 +44,21 @@ final class StateTableTests: XCTestCase {
                 if clientHasCert { c.certificates = [clientCert] }
             }
             if forceHRR { s.groups = [.secp256r1, .x25519]; s.insistOnPreferredGroup = true }
+            if earlyData {
+                // A ticket that is the session itself, under an identity "protector".
+                let now: UInt64 = 1_000_000
+                let session = StoredSession(version: .tls13, suite: .tlsAES128GCMSHA256, secret: [UInt8](repeating: 7, count: 32),
+                                            createdAtMillis: now, lifetimeSeconds: 100, maxEarlyDataSize: 1000, uniqueID: [1])
+                var clientCopy = session
+                clientCopy.ticket = session.encode()
+                c.resumeSession = clientCopy
+                c.earlyData = [1, 2, 3]
+                c.clock = { now }
+                s.clock = { now }
+                s.ticketProtector = IdentityProtector()
+                s.antiReplay = AlwaysFirst()
+                s.maxEarlyDataSize = 1000
+            }
             client = ClientHandshake(config: c, random: ScriptedRandom(seed: [1]))
             server = ServerHandshake(config: s, random: ScriptedRandom(seed: [2]))
             collect(try client.start(), into: &toServer)
@@ -78,10 +93,11 @@ final class StateTableTests: XCTestCase {
 
     func serverIn(_ state: ServerHandshake.State) throws -> Drive {
         let d = try Drive(clientAuth: state == .waitClientCertificate || state == .waitClientCertificateVerify,
-                          forceHRR: state == .waitSecondClientHello)
+                          forceHRR: state == .waitSecondClientHello, earlyData: state == .waitEndOfEarlyData)
         try d.run {
             d.server.state == state && (state != .waitClientCertificateVerify || true)
-                && (state == .waitClientHello || state == .waitSecondClientHello || d.toServer.first.map { $0[0] } == Self.firstType(for: state))
+                && (state == .waitClientHello || state == .waitSecondClientHello || state == .waitEndOfEarlyData
+                    || d.toServer.first.map { $0[0] } == Self.firstType(for: state))
         }
         XCTAssertEqual(d.server.state, state)
         return d
@@ -134,6 +150,7 @@ final class StateTableTests: XCTestCase {
             let allowed = try Set(rows.filter { $0.state == stateName }.map { try handshakeType($0.message) })
             for row in rows where row.state == stateName {
                 let d = try serverIn(state)
+                if state == .waitEndOfEarlyData { d.toServer.insert([HandshakeType.endOfEarlyData.rawValue, 0, 0, 0], at: 0) }
                 guard let m = d.toServer.first else { continue }
                 d.toServer.removeFirst()
                 _ = try d.server.handle(try ReceivedMessage(raw: m))
@@ -149,4 +166,13 @@ final class StateTableTests: XCTestCase {
         XCTAssertTrue(states.isSuperset(of: ServerHandshake.State.allCases.map(\.rawValue).filter { !["connected", "failed", "tls12"].contains($0) }),
                       "every waiting state of the server is in the table")
     }
+}
+
+final class IdentityProtector: TicketProtector {
+    func seal(_ plaintext: [UInt8]) -> [UInt8]? { plaintext }
+    func open(_ ticket: [UInt8]) -> [UInt8]? { ticket }
+}
+
+final class AlwaysFirst: EarlyDataAntiReplay {
+    func firstUse(_ id: [UInt8], expiresAtMillis: UInt64) -> Bool { true }
 }

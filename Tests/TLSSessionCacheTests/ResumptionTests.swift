@@ -1,0 +1,212 @@
+import XCTest
+import TestSupport
+import TLSCrypto
+import TLSRecord
+import X509
+@testable import TLSHandshake
+@testable import TLSSessionCache
+
+/// A verifier that counts calls: a resumed handshake must not check a certificate.
+final class CountingVerifier: PeerCertificateVerifier {
+    let key: PublicKey
+    var calls = 0
+    init(_ key: PublicKey) { self.key = key }
+    func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
+        calls += 1
+        return PeerIdentity(publicKey: key, chain: chain, subject: "CN=test", issuer: "CN=test", verified: true, verdict: "ok")
+    }
+}
+
+final class ResumptionTests: XCTestCase {
+    var clock: UInt64 = 1_800_000_000_000
+    static let made = try! SelfSignedCertificate.make(now: 1_800_000_000, random: ScriptedRandom(seed: [3]))
+    let serverKey: PrivateKey = ResumptionTests.made.privateKey
+    let certDER: [UInt8] = ResumptionTests.made.certificate.der
+    lazy var verifier = CountingVerifier(serverKey.publicKey)
+
+    func configs(version: ProtocolVersion) -> (TLSConfiguration, TLSConfiguration) {
+        var server = TLSConfiguration()
+        // A real certificate is not needed: the counting verifier accepts the label.
+        server.certificates = [CertifiedKey(chain: [certDER], privateKey: serverKey)]
+        server.minVersion = version; server.maxVersion = version
+        server.clock = { [unowned self] in self.clock }
+        var client = TLSConfiguration()
+        client.minVersion = version; client.maxVersion = version
+        client.serverName = "localhost"
+        client.peerVerifier = verifier
+        client.clock = { [unowned self] in self.clock }
+        client.clientSessionStore = MemoryClientSessionStore()
+        client.sessionKey = "localhost:443"
+        return (client, server)
+    }
+
+    func connect(_ c: TLSConfiguration, _ s: TLSConfiguration, seed: String) throws -> (TLSConnection, TLSConnection) {
+        let client = TLSConnection(role: .client, config: c, random: ScriptedRandom(seed: Array("c\(seed)".utf8)))
+        let server = TLSConnection(role: .server, config: s, random: ScriptedRandom(seed: Array("s\(seed)".utf8)))
+        try client.start()
+        for _ in 0..<16 {
+            let a = client.takeOutput(); if !a.isEmpty { try server.receive(a) }
+            let b = server.takeOutput(); if !b.isEmpty { try client.receive(b) }
+            if a.isEmpty && b.isEmpty { break }
+        }
+        return (client, server)
+    }
+
+    func testTLS13TicketResumptionSkipsTheCertificate() throws {
+        var (c, s) = configs(version: .tls13)
+        s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        s.sessionTicketCount = 2
+        let (c1, s1) = try connect(c, s, seed: "1")
+        XCTAssertEqual(c1.negotiated?.resumed, false)
+        XCTAssertEqual(s1.negotiated?.resumed, false)
+        XCTAssertEqual(c1.sessions.count, 2, "two tickets arrived")
+        XCTAssertEqual(verifier.calls, 1)
+        clock += 5_000
+        let (c2, s2) = try connect(c, s, seed: "2")
+        XCTAssertEqual(c2.negotiated?.resumed, true)
+        XCTAssertEqual(s2.negotiated?.resumed, true)
+        XCTAssertEqual(verifier.calls, 1, "no certificate check on resumption")
+        XCTAssertNil(c2.negotiated?.signatureScheme, "no CertificateVerify on resumption")
+        XCTAssertEqual(c2.negotiated?.peer?.chain, [certDER], "the peer is known from the first handshake")
+        XCTAssertEqual(c2.negotiated?.peer?.subject, "CN=localhost")
+        try c2.write([1, 2, 3]); try s2.receive(c2.takeOutput())
+        XCTAssertEqual(s2.read(), [1, 2, 3])
+        // Tickets are single-use: two connections used both; the third resumes with a ticket from the second.
+        let (c3, _) = try connect(c, s, seed: "3")
+        XCTAssertEqual(c3.negotiated?.resumed, true)
+        // Expired tickets are not offered.
+        clock += 8 * 24 * 3600 * 1000
+        let (c4, _) = try connect(c, s, seed: "4")
+        XCTAssertEqual(c4.negotiated?.resumed, false)
+        _ = c
+    }
+
+    func testTLS13EarlyDataAcceptedOnceThenRejected() throws {
+        var (c, s) = configs(version: .tls13)
+        s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        s.maxEarlyDataSize = 1024
+        s.antiReplay = SingleUseTicketRegistry(clock: { [unowned self] in self.clock })
+        let (c1, _) = try connect(c, s, seed: "e1")
+        let ticket = try XCTUnwrap(c1.sessions.last)
+        XCTAssertEqual(ticket.maxEarlyDataSize, 1024)
+        c.resumeSession = ticket
+        c.earlyData = Array("early bird".utf8)
+        clock += 1000
+        let (c2, s2) = try connect(c, s, seed: "e2")
+        XCTAssertEqual(c2.negotiated?.earlyDataAccepted, true)
+        XCTAssertEqual(s2.negotiated?.earlyDataAccepted, true)
+        XCTAssertEqual(s2.read(), Array("early bird".utf8))
+        // The same ticket again (a replay): resumption works, early data is refused and skipped.
+        let (c3, s3) = try connect(c, s, seed: "e3")
+        XCTAssertEqual(c3.negotiated?.resumed, true)
+        XCTAssertEqual(c3.negotiated?.earlyDataAccepted, false)
+        XCTAssertEqual(s3.read(), [], "rejected early data never reaches the application")
+        try c3.write([7]); try s3.receive(c3.takeOutput())
+        XCTAssertEqual(s3.read(), [7])
+    }
+
+    func testTLS13BadBinderIsDecryptError() throws {
+        var (c, s) = configs(version: .tls13)
+        s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        let (c1, _) = try connect(c, s, seed: "b1")
+        var ticket = try XCTUnwrap(c1.sessions.last)
+        ticket.secret[0] ^= 1  // the client's PSK no longer matches the sealed one
+        c.resumeSession = ticket
+        XCTAssertThrowsError(try connect(c, s, seed: "b2")) { e in
+            XCTAssertEqual((e as? HandshakeError)?.alert, .decryptError)
+        }
+    }
+
+    func testTLS12SessionIDAndTicketResumption() throws {
+        for useTickets in [false, true] {
+            var (c, s) = configs(version: .tls12)
+            if useTickets {
+                s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+            } else {
+                s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
+            }
+            let calls = verifier.calls
+            let (c1, s1) = try connect(c, s, seed: "t\(useTickets)1")
+            XCTAssertEqual(c1.negotiated?.resumed, false)
+            let session = try XCTUnwrap(c1.currentSession)
+            XCTAssertEqual(session.version, .tls12)
+            XCTAssertEqual(useTickets ? !session.ticket.isEmpty : !session.sessionID.isEmpty, true)
+            let ex1 = try c1.exportKeyingMaterial(label: "EXPERIMENTAL r", context: [], length: 16)
+            XCTAssertEqual(ex1, try s1.exportKeyingMaterial(label: "EXPERIMENTAL r", context: [], length: 16))
+            let (c2, s2) = try connect(c, s, seed: "t\(useTickets)2")
+            XCTAssertEqual(c2.negotiated?.resumed, true, "tickets: \(useTickets)")
+            XCTAssertEqual(s2.negotiated?.resumed, true)
+            XCTAssertEqual(verifier.calls, calls + 1, "only the full handshake checked a certificate")
+            try c2.write([4]); try s2.receive(c2.takeOutput())
+            XCTAssertEqual(s2.read(), [4])
+            try s2.write([5]); try c2.receive(s2.takeOutput())
+            XCTAssertEqual(c2.read(), [5])
+            XCTAssertNotEqual(try c2.exportKeyingMaterial(label: "EXPERIMENTAL r", context: [], length: 16), ex1, "fresh randoms, fresh keys")
+        }
+    }
+
+    func testInvalidatedSessionIsNotResumed() throws {
+        var (c, s) = configs(version: .tls12)
+        s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
+        let (c1, _) = try connect(c, s, seed: "i1")
+        XCTAssertNotNil(c1.currentSession)
+        c1.invalidateSession()
+        XCTAssertNil(c1.currentSession)
+        let (c2, _) = try connect(c, s, seed: "i2")
+        XCTAssertEqual(c2.negotiated?.resumed, false)
+        c.sessionCacheDisabled = true
+        let (c3, _) = try connect(c, s, seed: "i3")
+        XCTAssertEqual(c3.negotiated?.resumed, false)
+        XCTAssertNil(c3.currentSession, "SSL_NO_CACHE: nothing kept")
+    }
+
+    func testTicketKeyRotationAndSharedFile() throws {
+        var now: Int64 = 1_000_000
+        let path = NSTemporaryDirectory() + "ticket-keys-\(getpid()).txt"
+        try? FileManager.default.removeItem(atPath: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let a = try TicketKeyRing(file: path, rotationInterval: 100, decryptLifetime: 300, now: { now })
+        let b = try TicketKeyRing(file: path, rotationInterval: 100, decryptLifetime: 300, now: { now })
+        let t1 = try XCTUnwrap(a.seal([1, 2, 3]))
+        XCTAssertEqual(b.open(t1), [1, 2, 3], "a second process with the same file opens the ticket")
+        now += 150
+        try a.rotateIfDue()
+        XCTAssertEqual(a.currentKeys.count, 2)
+        now += 1  // b re-reads the changed file on its next use
+        let t2 = try XCTUnwrap(b.seal([4]))
+        XCTAssertEqual(Array(t2.prefix(16)), a.currentKeys.last?.name, "b encrypts with the rotated key")
+        XCTAssertEqual(a.open(t2), [4])
+        XCTAssertEqual(a.open(t1), [1, 2, 3], "old key still decrypts")
+        now += 400
+        XCTAssertNil(a.open(t1), "past its decrypt lifetime")
+        var bad = t2; bad[bad.count - 1] ^= 1
+        XCTAssertNil(a.open(bad))
+        XCTAssertThrowsError(try TicketKeyRing.parse("zz 00 1"))
+    }
+
+    func testStoredSessionRoundTripAndRejectsGarbage() throws {
+        let s = StoredSession(version: .tls13, suite: .tlsAES256GCMSHA384, secret: [1, 2, 3], createdAtMillis: 42, lifetimeSeconds: 7,
+                              ageAdd: 9, maxEarlyDataSize: 100, alpn: "h2", serverName: "a.example", peerChain: [[5, 6]],
+                              ticket: [7], sessionID: [8], uniqueID: [9])
+        XCTAssertEqual(try StoredSession(bytes: s.encode()), s)
+        let enc = s.encode()
+        for cut in 0..<enc.count { XCTAssertThrowsError(try StoredSession(bytes: Array(enc.prefix(cut)))) }
+        XCTAssertThrowsError(try StoredSession(bytes: enc + [0]))
+    }
+
+    func testServerSessionCacheIsBoundedLRUWithTTL() {
+        var now: UInt64 = 0
+        let store = MemoryServerSessionStore(capacity: 2, clock: { now })
+        func session(_ id: UInt8) -> StoredSession {
+            StoredSession(version: .tls12, suite: .ecdheECDSAWithAES128GCMSHA256, secret: [id], createdAtMillis: now, lifetimeSeconds: 10)
+        }
+        store.store(id: [1], session: session(1))
+        store.store(id: [2], session: session(2))
+        XCTAssertNotNil(store.lookup(id: [1]))  // 1 is now more recent than 2
+        store.store(id: [3], session: session(3))
+        XCTAssertNil(store.lookup(id: [2]), "least recently used goes")
+        XCTAssertNotNil(store.lookup(id: [1]))
+        now += 11_000
+        XCTAssertNil(store.lookup(id: [1]), "expired")
+    }
+}
