@@ -193,7 +193,7 @@ public final class CertificateVerifier: @unchecked Sendable {
         // Path length and name constraints imposed by the anchor itself, if it carries them.
         var constraintsFromAbove: [(Certificate, Int)] = []
         if n > 1 {
-            if let nc = anchor.nameConstraints { _ = nc; constraintsFromAbove.append((anchor, anchorIndex)) }
+            if anchor.nameConstraints != nil { constraintsFromAbove.append((anchor, anchorIndex)) }
             if let limit = anchor.basicConstraints?.pathLength, anchor.isCA {
                 let below = nonSelfIssuedIntermediates(path, below: anchorIndex)
                 if below > limit {
@@ -241,22 +241,29 @@ public final class CertificateVerifier: @unchecked Sendable {
                     return CertificateVerificationError(.extendedKeyUsage, "intermediate \(cert.subject) is restricted to \(eku.map(\.description).joined(separator: ", "))", certificate: cert, depth: i)
                 }
                 if cert.nameConstraints != nil { constraintsFromAbove.append((cert, i)) }
-            } else {
-                if purpose != .any, let ku = cert.keyUsage, !ku.contains(.digitalSignature) {
-                    return CertificateVerificationError(.keyUsage, "the leaf's keyUsage (\(ku)) lacks digitalSignature, which TLS needs", certificate: cert, depth: 0)
-                }
-                if let eku = cert.extendedKeyUsage, let want = purpose.ekuOID,
-                   !eku.contains(want), !eku.contains(.anyExtendedKeyUsage) {
-                    return CertificateVerificationError(.extendedKeyUsage, "the leaf is for \(eku.map(\.description).joined(separator: ", ")), not \(want)", certificate: cert, depth: 0)
-                }
+            } else if let e = checkLeafUsage(cert, purpose: purpose) {
+                return e
             }
             i -= 1
         }
+        // A trusted leaf on its own (a pinned certificate) still has to be fit for the purpose.
+        if n == 1, let e = checkLeafUsage(anchor, purpose: purpose) { return e }
         if let host = hostname {
             if !HostnameMatcher.matches(path[0], hostname: host, allowCommonNameFallback: policy.allowCommonNameFallback) {
                 let names = (path[0].subjectAlternativeNames ?? []).map(\.description).joined(separator: ", ")
                 return CertificateVerificationError(.hostnameMismatch, "\(host) does not match the certificate (\(names.isEmpty ? "no subjectAltName" : names))", certificate: path[0], depth: 0)
             }
+        }
+        return nil
+    }
+
+    private func checkLeafUsage(_ cert: Certificate, purpose: CertificatePurpose) -> CertificateVerificationError? {
+        if purpose != .any, let ku = cert.keyUsage, !ku.contains(.digitalSignature) {
+            return CertificateVerificationError(.keyUsage, "the leaf's keyUsage (\(ku)) lacks digitalSignature, which TLS needs", certificate: cert, depth: 0)
+        }
+        if let eku = cert.extendedKeyUsage, let want = purpose.ekuOID,
+           !eku.contains(want), !eku.contains(.anyExtendedKeyUsage) {
+            return CertificateVerificationError(.extendedKeyUsage, "the leaf is for \(eku.map(\.description).joined(separator: ", ")), not \(want)", certificate: cert, depth: 0)
         }
         return nil
     }
