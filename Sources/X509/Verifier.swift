@@ -188,7 +188,11 @@ public final class CertificateVerifier: @unchecked Sendable {
         let n = path.count
         let anchorIndex = n - 1
         let anchor = path[anchorIndex]
-        if policy.checkTrustAnchorValidity, let e = checkValidity(anchor, time: time, depth: anchorIndex) { return e }
+        // A trusted leaf on its own (n == 1, a pinned certificate) is always held to its validity.
+        if policy.checkTrustAnchorValidity || n == 1, let e = checkValidity(anchor, time: time, depth: anchorIndex) { return e }
+        if n == 1, let oid = anchor.unhandledCriticalExtensions.first {
+            return CertificateVerificationError(.unsupportedCriticalExtension, "\(anchor.subject) has the critical extension \(oid), which is not supported", certificate: anchor, depth: 0)
+        }
         if let e = checkKeySize(anchor, depth: anchorIndex) { return e }
         // Path length and name constraints imposed by the anchor itself, if it carries them.
         var constraintsFromAbove: [(Certificate, Int)] = []

@@ -118,6 +118,11 @@ final class VerifierTests: XCTestCase {
         var policy = VerificationPolicy()
         policy.checkTrustAnchorValidity = false
         XCTAssertNoThrow(try CertificateVerifier(trustStore: store, policy: policy).verify(leaf: leaf, hostname: "leaf.example", time: t2026))
+        // A pinned (trusted) leaf is held to its own validity whatever that policy says.
+        let pinnedStore = TrustStore(certificates: [leaf])
+        XCTAssertNoThrow(try CertificateVerifier(trustStore: pinnedStore, policy: policy).verify(leaf: leaf, time: t2026))
+        XCTAssertEqual(reason { try CertificateVerifier(trustStore: pinnedStore, policy: policy)
+            .verify(leaf: leaf, time: X509Time(secondsSinceEpoch: 2_100_000_000)) }, .expired)
     }
 
     /// Many same-name impostors: path building stays bounded and still finds the real issuer.
