@@ -97,6 +97,22 @@ final class MalformedTests: XCTestCase {
         XCTAssertThrowsError(try Certificate(derEncoded: nested)) { XCTAssertEqual(($0 as? X509Error)?.code, .invalidDER) }
     }
 
+    /// The fuzz entry point returns for corpus files, their mutations and junk.
+    func testFuzzEntryPoint() throws {
+        XCTAssertEqual(X509Fuzz.parseEverything(try Corpus.bytes("bundle/ca-bundle.pem")), 4)
+        XCTAssertGreaterThanOrEqual(X509Fuzz.parseEverything(try Corpus.bytes("keys/ec-p256.sec1.der")), 1)
+        XCTAssertEqual(X509Fuzz.parseEverything(Array("CN=x".utf8)), 1)
+        XCTAssertEqual(X509Fuzz.parseEverything(Array("::1".utf8)), 1)
+        XCTAssertEqual(X509Fuzz.parseEverything([]), 1)  // only as the empty RFC 4514 name
+        let der = try Corpus.certificate("intermediates/int-nc-dns.pem").der
+        for i in stride(from: 0, to: der.count, by: 5) {
+            var b = der
+            b[i] = b[i] &+ 0x41
+            X509Fuzz.parseEverything(b)
+            X509Fuzz.parseEverything(Array(der[i...]))
+        }
+    }
+
     func derLen(_ n: Int) -> [UInt8] {
         if n < 0x80 { return [UInt8(n)] }
         if n < 0x100 { return [0x81, UInt8(n)] }
