@@ -7,6 +7,8 @@ public final class ClientHandshake {
     public enum State: String, CaseIterable {
         case start, waitServerHello, waitEncryptedExtensions, waitCertificateOrCertificateRequest,
              waitCertificate, waitCertificateVerify, waitFinished, connected, failed
+        /// TLS 1.2 was negotiated; `ClientHandshake12` runs the rest.
+        case tls12
     }
 
     public private(set) var state: State = .start
@@ -28,10 +30,25 @@ public final class ClientHandshake {
     private var peer: PeerIdentity?
     private var peerScheme: SignatureScheme?
     public private(set) var secrets: TLS13Secrets?
+    private var tls12: ClientHandshake12?
+    private let previousSession: TLS12Session?
 
-    public init(config: TLSConfiguration, random: RandomSource) {
+    /// `renegotiatingFrom` starts a TLS 1.2 renegotiation (RFC 5746) of an
+    /// established session.
+    public init(config: TLSConfiguration, random: RandomSource, renegotiatingFrom previous: TLS12Session? = nil) {
         self.config = config
         self.random = random
+        self.previousSession = previous
+    }
+
+    /// The TLS 1.2 session once a TLS 1.2 handshake completed.
+    public var session12: TLS12Session? { tls12?.session }
+    public var isTLS12: Bool { tls12 != nil }
+    var offers13: Bool { config.tls13Enabled && previousSession == nil }
+
+    public func receivedChangeCipherSpec() throws -> [HandshakeAction] {
+        guard let tls12 else { throw HandshakeError.unexpected("change_cipher_spec") }
+        return try tls12.receivedChangeCipherSpec()
     }
 
     private func fail(_ e: HandshakeError) -> HandshakeError {
@@ -43,17 +60,22 @@ public final class ClientHandshake {
 
     public func start() throws -> [HandshakeAction] {
         guard state == .start else { throw HandshakeError(.internalError, "handshake already started") }
-        guard config.tls13Enabled else { throw HandshakeError(.internalError, "this client handshake only speaks TLS 1.3") }
+        guard offers13 || config.tls12Enabled else {
+            throw HandshakeError(.protocolVersion, "no protocol version enabled: only TLS 1.2 and 1.3 exist here")
+        }
         var shares: [KeyShareEntry] = []
-        for g in config.keyShareGroups where config.groups.contains(g) {
+        for g in config.keyShareGroups where config.groups.contains(g) && offers13 {
             let k = try makeKey(g)
             keyShares[g] = k
             shares.append(KeyShareEntry(group: g.rawValue, keyExchange: k.publicKeyBytes))
         }
         let random32 = random.bytes(32)
-        let sessionID = config.middleboxCompatibility ? random.bytes(32) : []
-        let hello = ClientHello(random: random32, sessionID: sessionID,
-                                cipherSuites: config.cipherSuites.filter { $0.isTLS13 }.map(\.rawValue),
+        let sessionID = config.middleboxCompatibility && offers13 ? random.bytes(32) : []
+        var suites = config.cipherSuites.filter { offers13 ? true : !$0.isTLS13 }
+        if !config.tls12Enabled { suites = suites.filter(\.isTLS13) }
+        var suiteCodes = suites.map(\.rawValue)
+        if config.sendFallbackSCSV { suiteCodes.append(fallbackSCSV) }
+        let hello = ClientHello(random: random32, sessionID: sessionID, cipherSuites: suiteCodes,
                                 extensions: clientHelloExtensions(shares: shares))
         clientHello = hello
         let bytes = hello.encode()
@@ -72,11 +94,22 @@ public final class ClientHandshake {
         if let name = config.serverName, !name.isEmpty, !isIPAddressLiteral(name) {
             ext.append(Extension(type: ExtensionType.serverName, data: ExtensionCodec.encodeServerName(name)))
         }
-        ext.append(Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encodeClientSupportedVersions([0x0304])))
+        if offers13 {
+            let versions: [UInt16] = config.tls12Enabled ? [0x0304, 0x0303] : [0x0304]
+            ext.append(Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encodeClientSupportedVersions(versions)))
+        }
         ext.append(Extension(type: ExtensionType.supportedGroups, data: ExtensionCodec.encodeU16List(config.groups.map(\.rawValue))))
         ext.append(Extension(type: ExtensionType.signatureAlgorithms, data: ExtensionCodec.encodeU16List(config.signatureSchemes.map(\.rawValue))))
-        ext.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeClientKeyShares(shares)))
-        ext.append(Extension(type: ExtensionType.pskKeyExchangeModes, data: [1, 1]))
+        if offers13 {
+            ext.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeClientKeyShares(shares)))
+            ext.append(Extension(type: ExtensionType.pskKeyExchangeModes, data: [1, 1]))
+        }
+        if config.tls12Enabled {
+            ext.append(Extension(type: ExtensionType.ecPointFormats, data: [1, 0]))
+            ext.append(Extension(type: ExtensionType.extendedMasterSecret, data: []))
+            let ri = previousSession?.clientVerifyData ?? []
+            ext.append(Extension(type: ExtensionType.renegotiationInfo, data: RenegotiationInfo.encode(ri)))
+        }
         if !config.alpnProtocols.isEmpty {
             ext.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN(config.alpnProtocols.map { Array($0.utf8) })))
         }
@@ -90,6 +123,9 @@ public final class ClientHandshake {
     // MARK: Receiving
 
     public func handle(_ message: ReceivedMessage) throws -> [HandshakeAction] {
+        if let tls12 {
+            do { return try tls12.handle(message) } catch let e as HandshakeError { throw fail(e) }
+        }
         do {
             switch (state, message.type) {
             case (.waitServerHello, .serverHello):
@@ -118,10 +154,19 @@ public final class ClientHandshake {
         guard let versionData = sh.extensions.first(ExtensionType.supportedVersions) else {
             // A TLS 1.2 answer: check for the downgrade sentinel first (RFC 8446 4.1.3).
             let tail = Array(sh.random.suffix(8))
-            if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
-                throw HandshakeError.illegal("server random carries a downgrade sentinel")
+            if offers13 && (tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11) {
+                throw HandshakeError.illegal("server random carries a downgrade sentinel: a TLS 1.3 server was forced down")
             }
-            throw HandshakeError(.protocolVersion, "server chose TLS \(String(sh.legacyVersion, radix: 16)); only TLS 1.3 is enabled")
+            guard sh.legacyVersion == 0x0303, config.tls12Enabled, !receivedHelloRetryRequest else {
+                throw HandshakeError(.protocolVersion, "server chose version \(String(sh.legacyVersion, radix: 16)), which we do not speak")
+            }
+            guard sh.sessionIDEcho.isEmpty || sh.sessionIDEcho.count <= 32 else { throw HandshakeError.illegal("bad session id") }
+            let next = try ClientHandshake12(config: config, random: random, clientHello: ch, clientHelloBytes: ch.encode(),
+                                             serverHello: sh, serverHelloBytes: m.raw, renegotiatingFrom: previousSession)
+            tls12 = next
+            keyShares.removeAll()
+            state = .tls12
+            return []
         }
         let version = try ExtensionCodec.single16(versionData, "supported_versions")
         guard version == 0x0304 else { throw HandshakeError.illegal("server selected version \(String(version, radix: 16)) in supported_versions") }
@@ -276,9 +321,7 @@ public final class ClientHandshake {
         guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
-        guard let verifier = config.peerVerifier else {
-            throw HandshakeError(.internalError, "no certificate verifier configured")
-        }
+        let verifier = config.effectiveVerifier
         peer = try verifier.verify(chain: chain, serverName: config.serverName, peer: .server)
         transcript.add(m.raw)
         state = .waitCertificateVerify

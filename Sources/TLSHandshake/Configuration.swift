@@ -110,6 +110,12 @@ public struct TLSConfiguration {
     /// Server: DER distinguished names to put in certificate_authorities.
     public var certificateAuthorities: [[UInt8]] = []
 
+    /// Client: add TLS_FALLBACK_SCSV (RFC 7507) because this is a retry with a lower version.
+    public var sendFallbackSCSV = false
+    /// TLS 1.2: accept or start secure renegotiation (RFC 5746). Insecure renegotiation never happens.
+    public var allowRenegotiation = true
+    public var maxRenegotiations = 4
+
     /// Client: send a session ID and change_cipher_spec (RFC 8446 D.4).
     public var middleboxCompatibility = true
     public var padding: PaddingPolicy = .none

@@ -188,3 +188,26 @@ public enum ExtensionType {
     public static let keyShare: UInt16 = 51
     public static let renegotiationInfo: UInt16 = 0xff01
 }
+
+extension CipherSuite {
+    /// By IANA name or OpenSSL name, case-insensitively.
+    public init?(name: String) {
+        let n = name.uppercased()
+        guard let s = CipherSuite.allCases.first(where: { $0.name == n || $0.openSSLName.uppercased() == n }) else { return nil }
+        self = s
+    }
+}
+
+extension ProtocolVersion {
+    /// The name OpenSSL prints ("TLSv1.3").
+    public var openSSLName: String {
+        switch rawValue {
+        case 0x0304: return "TLSv1.3"
+        case 0x0303: return "TLSv1.2"
+        case 0x0302: return "TLSv1.1"
+        case 0x0301: return "TLSv1"
+        case 0x0300: return "SSLv3"
+        default: return "unknown"
+        }
+    }
+}

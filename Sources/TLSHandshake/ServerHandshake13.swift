@@ -6,6 +6,8 @@ public final class ServerHandshake {
     public enum State: String, CaseIterable {
         case waitClientHello, waitSecondClientHello, waitClientCertificate, waitClientCertificateVerify,
              waitClientFinished, connected, failed
+        /// TLS 1.2 was negotiated; `ServerHandshake12` runs the rest.
+        case tls12
     }
 
     public private(set) var state: State = .waitClientHello
@@ -29,13 +31,27 @@ public final class ServerHandshake {
     private var clientRandom: [UInt8] = []
     private var ticketsIssued: UInt16 = 0
     public private(set) var secrets: TLS13Secrets?
+    private var tls12: ServerHandshake12?
+    private let previousSession: TLS12Session?
 
-    public init(config: TLSConfiguration, random: RandomSource) {
+    public init(config: TLSConfiguration, random: RandomSource, renegotiatingFrom previous: TLS12Session? = nil) {
         self.config = config
         self.random = random
+        self.previousSession = previous
+    }
+
+    public var session12: TLS12Session? { tls12?.session }
+    public var isTLS12: Bool { tls12 != nil }
+
+    public func receivedChangeCipherSpec() throws -> [HandshakeAction] {
+        guard let tls12 else { throw HandshakeError.unexpected("change_cipher_spec") }
+        return try tls12.receivedChangeCipherSpec()
     }
 
     public func handle(_ message: ReceivedMessage) throws -> [HandshakeAction] {
+        if let tls12 {
+            do { return try tls12.handle(message) } catch let e as HandshakeError { state = .failed; throw e }
+        }
         do {
             switch (state, message.type) {
             case (.waitClientHello, .clientHello), (.waitSecondClientHello, .clientHello):
@@ -60,12 +76,34 @@ public final class ServerHandshake {
     private func handleClientHello(_ m: ReceivedMessage) throws -> [HandshakeAction] {
         let ch = try ClientHello(body: m.body)
         let ext = ch.extensions
-        guard let versionsData = ext.first(ExtensionType.supportedVersions) else {
-            throw HandshakeError(.protocolVersion, "client does not offer TLS 1.3 (no supported_versions)")
+        if let sni = ext.first(ExtensionType.serverName) { serverName = try ExtensionCodec.serverName(sni) }
+        let versions: [UInt16]
+        if let versionsData = ext.first(ExtensionType.supportedVersions) {
+            versions = try ExtensionCodec.clientSupportedVersions(versionsData)
+        } else {
+            // Without supported_versions the client speaks at most legacy_version (TLS 1.2 or older).
+            versions = ch.legacyVersion >= 0x0303 ? [0x0303] : [ch.legacyVersion]
         }
-        let versions = try ExtensionCodec.clientSupportedVersions(versionsData)
-        guard versions.contains(0x0304), config.tls13Enabled else {
-            throw HandshakeError(.protocolVersion, "no common protocol version (client offers \(versions.map { String($0, radix: 16) }))")
+        let clientMax = versions.filter { $0 >> 8 == 3 && $0 <= 0x0304 }.max() ?? ch.legacyVersion
+        // RFC 7507: a fallback retry while we could do better means someone interfered.
+        if ch.cipherSuites.contains(fallbackSCSV) && previousSession == nil {
+            let ourMax: UInt16 = config.tls13Enabled ? 0x0304 : 0x0303
+            if clientMax < ourMax { throw HandshakeError(.inappropriateFallback, "TLS_FALLBACK_SCSV from a client below our highest version") }
+        }
+        let speak13 = versions.contains(0x0304) && config.tls13Enabled && previousSession == nil
+        if !speak13 {
+            guard state == .waitClientHello else { throw HandshakeError.illegal("second ClientHello no longer offers TLS 1.3") }
+            guard versions.contains(0x0303), config.tls12Enabled else {
+                let retired = versions.allSatisfy { $0 < 0x0303 }
+                throw HandshakeError(.protocolVersion, retired
+                    ? "client offers only retired versions (SSL 3.0: RFC 7568; TLS 1.0/1.1: RFC 8996)"
+                    : "no common protocol version (client offers \(versions.map { String($0, radix: 16) }))")
+            }
+            let next = try ServerHandshake12(config: config, random: random, clientHello: ch, clientHelloBytes: m.raw,
+                                             serverName: serverName, renegotiatingFrom: previousSession)
+            tls12 = next
+            state = .tls12
+            return next.firstFlight
         }
         guard ch.compressionMethods == [0] else { throw HandshakeError.illegal("TLS 1.3 ClientHello must offer only null compression") }
         if state == .waitSecondClientHello { try checkSecondHello(ch) }
@@ -93,7 +131,6 @@ public final class ServerHandshake {
             throw HandshakeError.illegal("key share for group \(s.group) not in supported_groups")
         }
         if let modes = ext.first(ExtensionType.pskKeyExchangeModes) { _ = try ExtensionCodec.u8List(modes, "psk_key_exchange_modes") }
-        if let sni = ext.first(ExtensionType.serverName) { serverName = try ExtensionCodec.serverName(sni) }
 
         // Group: the best common group the client sent a share for; otherwise ask for one.
         let common = config.groups.filter { clientGroups.contains($0.rawValue) }
@@ -290,7 +327,7 @@ public final class ServerHandshake {
             state = .waitClientFinished
             return []
         }
-        guard let verifier = config.peerVerifier else { throw HandshakeError(.internalError, "no certificate verifier configured") }
+        let verifier = config.effectiveVerifier
         clientPeer = try verifier.verify(chain: cert.entries.map(\.data), serverName: nil, peer: .client)
         state = .waitClientCertificateVerify
         return []

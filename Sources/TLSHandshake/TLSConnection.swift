@@ -31,6 +31,12 @@ public final class TLSConnection {
     private var plaintext: [UInt8] = []
     private var plaintextStart = 0
     private var secrets: TLS13Secrets?
+    private var session12: TLS12Session?
+    /// A TLS 1.2 renegotiation in progress (the old keys stay in use until it switches them).
+    private var renegotiation: AnyObject?
+    private var renegotiations = 0
+    private var warningAlertsInARow = 0
+    private let random: RandomSource
     private var receivedCCS = false
     private var keyUpdatesInARow = 0
     private var pendingKeyUpdateReply = false
@@ -40,6 +46,7 @@ public final class TLSConnection {
     public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.role = role
         self.config = config
+        self.random = random
         var limits = RecordLimits()
         limits.maxHandshakeMessageSize = config.limits.maxHandshakeMessageSize
         self.reader = RecordReader(limits: limits)
@@ -127,7 +134,7 @@ public final class TLSConnection {
 
     /// TLS 1.3 KeyUpdate: new sending keys, and optionally asks the peer to update too.
     public func updateKeys(requestPeerUpdate: Bool) throws {
-        guard status == .established, var s = secrets else { throw HandshakeError(.internalError, "KeyUpdate needs an established TLS 1.3 connection") }
+        guard status == .established, session12 == nil, var s = secrets else { throw HandshakeError(.internalError, "KeyUpdate needs an established TLS 1.3 connection") }
         try guarded {
             try writer.write(.handshake, KeyUpdate(updateRequested: requestPeerUpdate).encode(), into: &output)
             if role == .client {
@@ -143,6 +150,11 @@ public final class TLSConnection {
 
     /// TLS-Exporter (RFC 8446 7.5 / RFC 5705).
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws -> [UInt8] {
+        if let t = session12, status == .established {
+            guard length > 0, length <= 16384 else { throw HandshakeError(.internalError, "exporter length out of range") }
+            return TLS12PRF.exporter(t.suite.hash, masterSecret: t.masterSecret, label: label, clientRandom: t.clientRandom,
+                                     serverRandom: t.serverRandom, context: context, length: length)
+        }
         guard let s = secrets, status == .established else { throw HandshakeError(.internalError, "exporter needs an established connection") }
         guard length > 0, length <= 255 * s.suite.hash.digestLength else { throw HandshakeError(.internalError, "exporter length out of range") }
         return TLS13KDF.exporter(s.suite.hash, exporterSecret: s.exporterMasterSecret, label: label, context: context, length: length)
@@ -175,6 +187,7 @@ public final class TLSConnection {
 
     private func wipeSecrets() {
         secrets?.wipe()
+        if var t = session12 { secureZero(&t.masterSecret); session12 = t }
     }
 
     private func sendFatal(_ alert: AlertDescription) {
@@ -199,17 +212,25 @@ public final class TLSConnection {
                 try writer.write(.changeCipherSpec, [1], into: &output)
             case .setWriteKeys(let cipher):
                 try flushHandshake()
-                writer.setCipher(cipher, version: .tls13)
+                writer.setCipher(cipher, version: cipher.framing == .tls13 ? .tls13 : .tls12)
             case .setReadKeys(let cipher):
                 // RFC 8446 5.1: handshake messages must not span a key change.
                 guard reassembler.isEmpty else {
                     throw HandshakeError.unexpected("handshake message spans a key change")
                 }
-                reader.setCipher(cipher, version: .tls13)
+                reader.setCipher(cipher, version: cipher.framing == .tls13 ? .tls13 : .tls12)
             case .complete(let params):
                 negotiated = params
                 status = .established
-                secrets = client?.secrets ?? server?.secrets
+                if let r = renegotiation as? ClientHandshake {
+                    session12 = r.session12
+                } else if let r = renegotiation as? ServerHandshake {
+                    session12 = r.session12
+                } else {
+                    secrets = client?.secrets ?? server?.secrets
+                    session12 = client?.session12 ?? server?.session12
+                }
+                renegotiation = nil
             }
         }
         try flushHandshake()
@@ -224,7 +245,11 @@ public final class TLSConnection {
                 guard let type = message.type else { throw HandshakeError.unexpected("unknown handshake message type \(message.typeCode)") }
                 let received = ReceivedMessage(type: type, body: message.body, raw: message.raw)
                 onHandshakeMessage?(false, received.raw)
-                if status == .established {
+                if let r = renegotiation as? ClientHandshake {
+                    try apply(try r.handle(received))
+                } else if let r = renegotiation as? ServerHandshake {
+                    try apply(try r.handle(received))
+                } else if status == .established {
                     try postHandshake(received)
                 } else if let client {
                     try apply(try client.handle(received))
@@ -233,8 +258,15 @@ public final class TLSConnection {
                 }
             }
         case .changeCipherSpec:
-            // RFC 8446 5: one unprotected CCS (0x01) may arrive during the handshake; anything else is unexpected.
-            guard status == .handshaking, Array(record.fragment) == [1], !receivedCCS, !record.wasProtected else {
+            guard Array(record.fragment) == [1] else { throw HandshakeError.unexpected("change_cipher_spec with a value other than 1") }
+            if let tls12 = activeTLS12Handshake {
+                // TLS 1.2: the signal to switch read keys; no handshake message may straddle it.
+                guard reassembler.isEmpty else { throw HandshakeError.unexpected("change_cipher_spec inside a handshake message") }
+                try apply(try tls12())
+                return
+            }
+            // RFC 8446 5: one unprotected CCS may arrive during the handshake; anything else is unexpected.
+            guard status == .handshaking, !receivedCCS, !record.wasProtected, negotiated?.version != .tls12 else {
                 throw HandshakeError.unexpected("change_cipher_spec outside the handshake")
             }
             receivedCCS = true
@@ -245,7 +277,15 @@ public final class TLSConnection {
                 if sentClose { status = .closed }
                 return
             }
-            if alert.description == .userCanceled && alert.level == .warning { return }
+            if alert.level == .warning && (alert.description == .userCanceled || isTLS12) {
+                // TLS 1.2 warnings (e.g. no_renegotiation) are survivable, but not endlessly.
+                warningAlertsInARow += 1
+                guard warningAlertsInARow <= config.limits.maxWarningAlerts else {
+                    throw HandshakeError.unexpected("too many warning alerts in a row")
+                }
+                if alert.description == .noRenegotiation, renegotiation != nil { renegotiation = nil }
+                return
+            }
             // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 6).
             throw HandshakeError(alert.description, "peer sent \(alert.level.name) alert \(alert.description.name)", fromPeer: true)
         case .applicationData:
@@ -253,10 +293,76 @@ public final class TLSConnection {
             guard !peerClosed else { throw HandshakeError.unexpected("application data after close_notify") }
             plaintext.append(contentsOf: record.fragment)
             keyUpdatesInARow = 0
+            warningAlertsInARow = 0
         }
     }
 
+    private var isTLS12: Bool {
+        negotiated?.version == .tls12 || client?.isTLS12 == true || server?.isTLS12 == true
+    }
+
+    /// The TLS 1.2 handshake (initial or renegotiation) waiting for a change_cipher_spec, as a step to run.
+    private var activeTLS12Handshake: (() throws -> [HandshakeAction])? {
+        if let r = renegotiation as? ClientHandshake { return r.receivedChangeCipherSpec }
+        if let r = renegotiation as? ServerHandshake { return r.receivedChangeCipherSpec }
+        if status == .handshaking, let c = client, c.isTLS12 { return c.receivedChangeCipherSpec }
+        if status == .handshaking, let s = server, s.isTLS12 { return s.receivedChangeCipherSpec }
+        return nil
+    }
+
+    /// TLS 1.2 secure renegotiation (RFC 5746): the client sends a new
+    /// ClientHello, the server a HelloRequest. TLS 1.3 has none: use `updateKeys`.
+    public func renegotiate() throws {
+        guard status == .established, let previous = session12 else {
+            throw HandshakeError(.internalError, "renegotiation needs an established TLS 1.2 connection")
+        }
+        guard previous.secureRenegotiation, config.allowRenegotiation else {
+            throw HandshakeError(.internalError, "renegotiation is disabled or the peer does not support RFC 5746")
+        }
+        try guarded {
+            switch role {
+            case .client: try startClientRenegotiation(previous)
+            case .server: try writer.write(.handshake, handshakeMessage(.helloRequest, []), into: &output)
+            }
+        }
+    }
+
+    private func startClientRenegotiation(_ previous: TLS12Session) throws {
+        renegotiations += 1
+        guard renegotiations <= config.maxRenegotiations else { throw HandshakeError(.handshakeFailure, "too many renegotiations") }
+        var c = config
+        c.maxVersion = .tls12
+        let hs = ClientHandshake(config: c, random: random, renegotiatingFrom: previous)
+        renegotiation = hs
+        try apply(try hs.start())
+    }
+
     private func postHandshake(_ m: ReceivedMessage) throws {
+        if let previous = session12 {
+            switch (role, m.type) {
+            case (.client, .helloRequest):
+                guard m.body.isEmpty else { throw HandshakeError.decode("HelloRequest is not empty") }
+                if config.allowRenegotiation && previous.secureRenegotiation && !sentClose {
+                    try startClientRenegotiation(previous)
+                } else {
+                    try writer.write(.alert, Alert.warning(.noRenegotiation).encode(), into: &output)
+                }
+            case (.server, .clientHello):
+                renegotiations += 1
+                guard config.allowRenegotiation, previous.secureRenegotiation, renegotiations <= config.maxRenegotiations else {
+                    try writer.write(.alert, Alert.warning(.noRenegotiation).encode(), into: &output)
+                    return
+                }
+                var c = config
+                c.maxVersion = .tls12
+                let hs = ServerHandshake(config: c, random: random, renegotiatingFrom: previous)
+                renegotiation = hs
+                try apply(try hs.handle(m))
+            default:
+                throw HandshakeError.unexpected("\(m.type) after a TLS 1.2 handshake")
+            }
+            return
+        }
         guard var s = secrets else { throw HandshakeError.unexpected("\(m.type) after the handshake") }
         switch m.type {
         case .keyUpdate:

@@ -54,8 +54,9 @@ public struct HandshakeReassembler {
     }
 
     /// No partial message is buffered. RFC 8446 5.1: handshake messages must not
-    /// span a key change; the handshake layer checks this when it changes keys
-    /// (and answers `unexpected_message` if it is false).
+    /// span a key change, nor be interleaved with other record types; the
+    /// handshake layer checks this when it changes keys and when a non-handshake
+    /// record arrives (and answers `unexpected_message` if it is false).
     public var isEmpty: Bool { buffer.count == start }
 
     /// Bytes buffered (complete messages not yet taken plus any partial one).

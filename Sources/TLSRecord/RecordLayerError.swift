@@ -30,5 +30,9 @@ public struct RecordLayerError: Error, Equatable, Sendable, CustomStringConverti
         self.kind = kind
     }
 
+    public init(alert: AlertDescription, reason: String, kind: Kind = .protocolViolation) {
+        self.init(alert, reason, kind: kind)
+    }
+
     public var description: String { "\(alert.name): \(reason)" }
 }

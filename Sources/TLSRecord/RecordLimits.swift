@@ -9,7 +9,7 @@ public struct RecordLimits: Equatable, Sendable {
     /// we advertised (RFC 8449; see `applyRecordSizeLimit`). Unprotected records are
     /// always held to the protocol limit of 2^14 (RFC 8449 section 4). Values
     /// above 2^14 are treated as 2^14.
-    public var maxPlaintextLength: Int = RecordLimits.protocolMaxPlaintext
+    public var maxPlaintext: Int = RecordLimits.protocolMaxPlaintext
     /// TLSCiphertext.length may exceed the plaintext limit by at most this much
     /// in TLS 1.3 (RFC 8446 5.2: 2^14 + 256).
     public var maxCiphertextExpansionTLS13: Int = 256
@@ -25,13 +25,20 @@ public struct RecordLimits: Equatable, Sendable {
 
     public init() {}
 
+    /// Earlier name of `maxPlaintext`.
+    @available(*, deprecated, renamed: "maxPlaintext")
+    public var maxPlaintextLength: Int {
+        get { maxPlaintext }
+        set { maxPlaintext = newValue }
+    }
+
     /// `maxCiphertextExpansionTLS13` for TLS 1.3, `maxCiphertextExpansionTLS12` otherwise.
     public func maxCiphertextExpansion(for version: ProtocolVersion) -> Int {
         version >= .tls13 ? maxCiphertextExpansionTLS13 : maxCiphertextExpansionTLS12
     }
 
     /// The effective content limit for protected records.
-    var effectiveMaxPlaintext: Int { min(max(maxPlaintextLength, 0), RecordLimits.protocolMaxPlaintext) }
+    var effectiveMaxPlaintext: Int { min(max(maxPlaintext, 0), RecordLimits.protocolMaxPlaintext) }
 
     /// Content bytes allowed per protected record when the record_size_limit
     /// extension carries `recordSizeLimit` (RFC 8449 section 4): in TLS 1.3 the
@@ -46,6 +53,6 @@ public struct RecordLimits: Equatable, Sendable {
 
     /// Applies the record_size_limit *we advertised* to what we accept.
     public mutating func applyRecordSizeLimit(_ recordSizeLimit: Int, version: ProtocolVersion) {
-        maxPlaintextLength = RecordLimits.contentLimit(forRecordSizeLimit: recordSizeLimit, version: version)
+        maxPlaintext = RecordLimits.contentLimit(forRecordSizeLimit: recordSizeLimit, version: version)
     }
 }

@@ -181,7 +181,7 @@ public struct RecordReader {
             }
             if let c = protected {
                 let expansion = c.framing == .tls13 ? limits.maxCiphertextExpansionTLS13 : limits.maxCiphertextExpansionTLS12
-                let maxLength = limits.effectiveMaxPlaintext + max(0, expansion)
+                let maxLength = limits.effectiveMaxPlaintext + min(max(0, expansion), 1 << 16)
                 guard length <= maxLength else {
                     throw RecordLayerError(.recordOverflow, "protected record of \(length) bytes exceeds \(maxLength)", kind: .limitExceeded)
                 }

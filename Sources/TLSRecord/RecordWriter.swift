@@ -72,7 +72,7 @@ public struct RecordWriter {
         var perRecord = 5
         if let c = cipher, !(type == .changeCipherSpec && c.framing == .tls13) {
             perRecord += c.overhead
-            if c.framing == .tls13, case .padToMultiple(let n) = paddingPolicy, n > 1 { perRecord += n }
+            if c.framing == .tls13, case .padToMultiple(let n) = paddingPolicy, n > 1 { perRecord += min(n, limit) }
         }
         return payloadLength + records * perRecord
     }
@@ -82,7 +82,8 @@ public struct RecordWriter {
     /// empty record; zero-length handshake or alert payloads, alerts that are not
     /// 2 bytes, and application data without protection are refused
     /// (internal_error). A TLS 1.3 change_cipher_spec is written unprotected.
-    /// On failure `output` is left as it was, and the writer refuses further use.
+    /// On failure `output` is left as it was; after a sealing failure (e.g. an
+    /// exhausted sequence number) the writer refuses further use.
     public mutating func write(_ type: ContentType, _ payload: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(RecordLayerError) {
         if let failure { throw failure }
         switch type {
@@ -163,13 +164,13 @@ public struct RecordWriter {
         let length = c.explicitNonceLength + innerLength + c.tagLength
         appendHeader(outerType, length: length, into: &output)
         let bodyStart = output.count + c.explicitNonceLength
-        if c.explicitNonceLength > 0 { output.append(contentsOf: repeatElement(0, count: c.explicitNonceLength)) }
+        if c.explicitNonceLength > 0 { appendZeros(c.explicitNonceLength, to: &output) }
         output.append(contentsOf: content)
         if c.framing == .tls13 {
             output.append(type.rawValue)
-            if padding > 0 { output.append(contentsOf: repeatElement(0, count: padding)) }
+            if padding > 0 { appendZeros(padding, to: &output) }
         }
-        output.append(contentsOf: repeatElement(0, count: c.tagLength))
+        appendZeros(c.tagLength, to: &output)
         let bodyEnd = bodyStart + innerLength
         let recordEnd = output.count
 
@@ -186,6 +187,18 @@ public struct RecordWriter {
             }
         }
         if let sealError { throw sealError }
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 512)
+
+    /// Appends `n` zero bytes (memcpy from a static buffer: no per-call allocation).
+    private func appendZeros(_ n: Int, to output: inout [UInt8]) {
+        var left = n
+        while left > 0 {
+            let k = min(left, RecordWriter.zeros.count)
+            output.append(contentsOf: RecordWriter.zeros[0..<k])
+            left -= k
+        }
     }
 
     private func appendHeader(_ type: UInt8, length: Int, into output: inout [UInt8]) {

@@ -1,0 +1,103 @@
+import Foundation
+import TLSCrypto
+import TLSRecord
+import X509
+
+/// The certificate check TLS connections use by default: RFC 5280 path
+/// validation and RFC 6125 name matching through the X509 module, with each
+/// failure mapped to the alert RFC 8446 6.2 names for it.
+public final class X509PeerVerifier: PeerCertificateVerifier {
+    public let verifier: CertificateVerifier?
+    /// Injected time (Unix seconds) for reproducible checks; nil = now.
+    public var time: Int64?
+
+    /// `trustStore` nil means "do not verify": the chain is only parsed for its key.
+    public init(trustStore: TrustStore?, policy: VerificationPolicy = .default) {
+        self.verifier = trustStore.map { CertificateVerifier(trustStore: $0, policy: policy) }
+    }
+
+    /// The system's CA bundle, loaded once per process.
+    public static let systemTrustStore: TrustStore? = try? TrustStore.system()
+
+    public func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
+        guard let leafDER = chain.first else { throw HandshakeError(.decodeError, "empty certificate chain") }
+        guard let verifier else {
+            let leaf: Certificate
+            do { leaf = try Certificate(derEncoded: leafDER) } catch { throw HandshakeError(.badCertificate, "cannot parse the certificate: \(error)") }
+            guard let key = leaf.publicKey else { throw HandshakeError(.unsupportedCertificate, "unsupported public key in the certificate") }
+            return PeerIdentity(publicKey: key, chain: chain, subject: leaf.subject.rfc4514String, issuer: leaf.issuer.rfc4514String,
+                                verified: false, verdict: "not verified (verification disabled)")
+        }
+        do {
+            let verified = try verifier.verify(chainDER: chain, hostname: peer == .server ? serverName : nil,
+                                               purpose: peer == .server ? .server : .client,
+                                               time: time.map(X509Time.init(secondsSinceEpoch:)))
+            guard let key = verified.leaf.publicKey else { throw HandshakeError(.unsupportedCertificate, "unsupported public key") }
+            return PeerIdentity(publicKey: key, chain: chain, subject: verified.leaf.subject.rfc4514String,
+                                issuer: verified.leaf.issuer.rfc4514String, verified: true, verdict: "ok")
+        } catch let e as CertificateVerificationError {
+            throw HandshakeError(Self.alert(for: e.reason), "certificate verification failed: \(e)")
+        }
+    }
+
+    static func alert(for reason: CertificateFailureReason) -> AlertDescription {
+        switch reason {
+        case .expired, .notYetValid: return .certificateExpired
+        case .unknownIssuer, .loop, .chainTooLong: return .unknownCA
+        case .unsupportedCriticalExtension, .unsupportedAlgorithm, .keyUsage, .extendedKeyUsage, .keyTooSmall, .weakSignatureAlgorithm:
+            return .unsupportedCertificate
+        default: return .badCertificate
+        }
+    }
+}
+
+/// Problems loading certificates and keys from files.
+public struct CredentialError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension CertifiedKey {
+    /// Loads a chain (PEM or DER; leaf first) and its private key. With no key
+    /// file, the key is looked for in the certificate file (as Python's
+    /// `ssl` allows). The key must match the leaf.
+    public static func load(certificateFile: String, keyFile: String?, passphrase: String? = nil) throws -> CertifiedKey {
+        guard let certData = FileManager.default.contents(atPath: certificateFile) else {
+            throw CredentialError("cannot read certificate file \(certificateFile)")
+        }
+        let certs: [Certificate]
+        do { certs = try Certificate.parseMany(Array(certData)) } catch {
+            throw CredentialError("\(certificateFile): \(error)")
+        }
+        guard let leaf = certs.first else { throw CredentialError("\(certificateFile) holds no certificate") }
+        let keyPath = keyFile ?? certificateFile
+        guard let keyData = FileManager.default.contents(atPath: keyPath) else { throw CredentialError("cannot read key file \(keyPath)") }
+        let key: PrivateKey
+        do { key = try PrivateKeyParser.parse(Array(keyData), passphrase: passphrase.map { Array($0.utf8) }).key } catch {
+            throw CredentialError("\(keyPath): \(error)")
+        }
+        return try CertifiedKey(certificates: certs, privateKey: key)
+    }
+
+    /// A chain and key already in memory; the key must match the leaf.
+    public init(certificates: [Certificate], privateKey: PrivateKey) throws {
+        guard let leaf = certificates.first else { throw CredentialError("no certificate") }
+        guard let leafKey = leaf.publicKey, leafKey == privateKey.publicKey else {
+            throw CredentialError("the private key does not match the certificate \(leaf.subject.rfc4514String)")
+        }
+        var names = leaf.dnsNames
+        names += leaf.ipAddresses.map { IPAddress.format($0) }
+        self.init(chain: certificates.map(\.der), privateKey: privateKey, names: names)
+    }
+}
+
+extension TLSConfiguration {
+    /// The verifier a handshake uses: the configured one, else X.509 against
+    /// the system trust store (or, with `verifyPeer` off, no verification).
+    var effectiveVerifier: PeerCertificateVerifier {
+        if let v = peerVerifier { return v }
+        return verifyPeer ? X509PeerVerifier(trustStore: X509PeerVerifier.systemTrustStore ?? TrustStore())
+                          : X509PeerVerifier(trustStore: nil)
+    }
+}

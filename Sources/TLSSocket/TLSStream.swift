@@ -1,0 +1,71 @@
+import TLSCrypto
+import TLSRecord
+import TLSHandshake
+
+/// A blocking TLS connection over a socket: the `TLSConnection` engine driven
+/// by reads and writes on a file descriptor.
+public final class TLSStream {
+    public let socket: POSIXSocket
+    public let connection: TLSConnection
+
+    public init(socket: POSIXSocket, role: TLSConnection.Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
+        self.socket = socket
+        self.connection = TLSConnection(role: role, config: config, random: random)
+    }
+
+    private func flush() throws {
+        let out = connection.takeOutput()
+        if !out.isEmpty { try socket.sendAll(out) }
+    }
+
+    /// Reads from the socket and feeds the engine once; false at end of stream.
+    private func pumpIn() throws -> Bool {
+        let bytes = try socket.receive()
+        if bytes.isEmpty { return false }
+        do { try connection.receive(bytes) } catch {
+            try? flush()  // the alert
+            throw error
+        }
+        try flush()
+        return true
+    }
+
+    /// Runs the handshake to completion.
+    public func handshake() throws {
+        try connection.start()
+        try flush()
+        while !connection.isHandshakeComplete {
+            guard try pumpIn() else { throw HandshakeError(.internalError, "connection closed during the handshake") }
+        }
+    }
+
+    /// Up to `max` bytes of plaintext; nil at end of stream (close_notify or EOF).
+    public func read(max: Int = 65536) throws -> [UInt8]? {
+        if !connection.isHandshakeComplete { try handshake() }
+        while true {
+            guard let chunk = connection.read(maxLength: max) else { return nil }
+            if !chunk.isEmpty { return chunk }
+            guard try pumpIn() else { return nil }
+        }
+    }
+
+    public func write(_ data: [UInt8]) throws {
+        if !connection.isHandshakeComplete { try handshake() }
+        try connection.write(data)
+        try flush()
+    }
+
+    /// Processes whatever the peer already sent (KeyUpdate, renegotiation) without blocking.
+    public func service(timeout: Double = 0) throws {
+        while try socket.poll(events: POSIXSocket.readable, timeout: timeout) {
+            guard try pumpIn() else { return }
+            if connection.bufferedPlaintextCount > 0 { return }
+        }
+    }
+
+    public func close() {
+        connection.close()
+        try? flush()
+        socket.shutdownWrite()
+    }
+}

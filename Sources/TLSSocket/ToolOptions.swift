@@ -1,0 +1,115 @@
+import TLSCrypto
+import TLSRecord
+import TLSHandshake
+
+/// Parsing shared by the command-line tools: colon-separated cipher and group
+/// lists, comma-separated ALPN lists. Unknown names are errors, never skipped.
+public enum ToolOptions {
+    public static func cipherSuites(_ list: String) throws -> [CipherSuite] {
+        let names = list.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        var out: [CipherSuite] = []
+        for n in names {
+            guard let s = CipherSuite(name: n) else { throw SocketError(message: "unknown cipher suite \(n)") }
+            out.append(s)
+        }
+        guard !out.isEmpty else { throw SocketError(message: "empty cipher list") }
+        return out
+    }
+
+    public static func groups(_ list: String) throws -> [NamedGroup] {
+        var out: [NamedGroup] = []
+        for n in list.split(separator: ":") {
+            guard let g = NamedGroup(name: String(n)) else { throw SocketError(message: "unknown group \(n)") }
+            out.append(g)
+        }
+        guard !out.isEmpty else { throw SocketError(message: "empty group list") }
+        return out
+    }
+
+    public static func alpn(_ list: String) -> [String] {
+        list.split(separator: ",").map(String.init).filter { !$0.isEmpty }
+    }
+
+    /// Splits "host:port", "[v6]:port".
+    public static func hostPort(_ s: String) throws -> (String, UInt16) {
+        if s.hasPrefix("["), let close = s.firstIndex(of: "]") {
+            let host = String(s[s.index(after: s.startIndex)..<close])
+            let rest = s[s.index(after: close)...]
+            guard rest.hasPrefix(":"), let p = UInt16(rest.dropFirst()) else { throw SocketError(message: "bad address \(s)") }
+            return (host, p)
+        }
+        guard let colon = s.lastIndex(of: ":"), let p = UInt16(s[s.index(after: colon)...]) else {
+            throw SocketError(message: "expected HOST:PORT, got \(s)")
+        }
+        return (String(s[..<colon]), p)
+    }
+}
+
+/// Records a handshake in the trace format of Spec/trace-format.md: the
+/// randomness our side used, every handshake message, the secrets (from the
+/// key log) and every record in both directions.
+public final class TraceRecorder {
+    public private(set) var lines: [String] = []
+    private var counts: [String: Int] = [:]
+    private var names = Set<String>()
+
+    public init() {}
+
+    private func unique(_ base: String) -> String {
+        if !names.contains(base) { names.insert(base); return base }
+        var i = 2
+        while names.contains("\(base)_\(i)") { i += 1 }
+        names.insert("\(base)_\(i)")
+        return "\(base)_\(i)"
+    }
+
+    public func add(_ kind: String, _ name: String, _ value: [UInt8]) {
+        let n = unique(name)
+        lines.append("\(kind) \(n) =" + (value.isEmpty ? "" : " \(value.hexString)"))
+    }
+
+    public func record(sent: Bool, role: TLSConnection.Role, bytes: [UInt8]) {
+        let side = (sent == (role == .client)) ? "client" : "server"
+        counts[side, default: 0] += 1
+        add("record", "\(side)_\(counts[side] ?? 0)", bytes)
+    }
+
+    public func message(sent: Bool, role: TLSConnection.Role, raw: [UInt8]) {
+        let fromClient = sent == (role == .client)
+        let type = raw.first.flatMap(HandshakeType.init(rawValue:))
+        var name = type?.name ?? "unknown"
+        switch type {
+        case .finished?: name = fromClient ? "client_finished" : "server_finished"
+        case .certificate?: name = fromClient ? "client_certificate" : "certificate"
+        case .certificateVerify?: name = fromClient ? "client_certificate_verify" : "certificate_verify"
+        case .serverHello? where raw.count > 38 && Array(raw[6..<38]) == helloRetryRequestRandom: name = "hello_retry_request"
+        case .clientHello? where names.contains("client_hello"): name = "client_hello_2"
+        default: break
+        }
+        add("message", name, raw)
+    }
+
+    public func secret(label: String, value: [UInt8]) {
+        let map = ["CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret",
+                   "SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret",
+                   "CLIENT_TRAFFIC_SECRET_0": "client_application_traffic_secret_0",
+                   "SERVER_TRAFFIC_SECRET_0": "server_application_traffic_secret_0",
+                   "EXPORTER_SECRET": "exporter_master_secret", "CLIENT_RANDOM": "master_secret"]
+        add("secret", map[label] ?? label.lowercased(), value)
+    }
+
+    public func render(header: String) -> String {
+        "# \(header)\n" + lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A random source that remembers what it handed out, for captures.
+public final class RecordingRandom: RandomSource {
+    private let inner: RandomSource
+    public private(set) var handedOut: [UInt8] = []
+    public init(_ inner: RandomSource = SystemRandom.shared) { self.inner = inner }
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        inner.fill(buffer)
+        handedOut.append(contentsOf: buffer)
+    }
+}

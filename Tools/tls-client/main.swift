@@ -1,0 +1,168 @@
+import Foundation
+import TLSCrypto
+import TLSRecord
+import TLSHandshake
+import TLSSocket
+import X509
+
+// tls-client: connects to HOST:PORT with our stack. See --help.
+
+let usage = """
+usage: tls-client HOST:PORT [--servername N] [--cafile F | --insecure] [--cert F --key F [--pass P]]
+                  [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--key-shares S] [--alpn LIST] [--get PATH]
+                  [--keyupdate] [--renegotiate] [--wait SEC] [--keylog FILE] [--record FILE] [--quiet]
+  Sends standard input (or an HTTP GET for PATH), prints what comes back, then a status
+  block (protocol, cipher, group, ALPN, peer subject and issuer, verification, resumed).
+  Exits 0 on success, 1 on a TLS or certificate failure (named), 2 on bad usage.
+"""
+
+func die(_ message: String, _ code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("tls-client: \(message)\n".utf8))
+    exit(code)
+}
+
+var target: String? = nil
+var config = TLSConfiguration()
+var caFile: String? = nil
+var insecure = false
+var certFile: String? = nil, keyFile: String? = nil, passphrase: String? = nil
+var getPath: String? = nil
+var keyUpdate = false, renegotiate = false, quiet = false
+var wait = 5.0
+var keylogPath: String? = nil, recordPath: String? = nil
+
+var args = Array(CommandLine.arguments.dropFirst())
+func value(_ flag: String) -> String {
+    guard !args.isEmpty else { die("\(flag) needs a value", 2) }
+    return args.removeFirst()
+}
+while !args.isEmpty {
+    let a = args.removeFirst()
+    switch a {
+    case "--servername": config.serverName = value(a)
+    case "--cafile": caFile = value(a)
+    case "--insecure": insecure = true
+    case "--cert": certFile = value(a)
+    case "--key": keyFile = value(a)
+    case "--pass": passphrase = value(a)
+    case "--tls1_2": config.minVersion = .tls12; config.maxVersion = .tls12
+    case "--tls1_3": config.minVersion = .tls13; config.maxVersion = .tls13
+    case "--ciphers": do { config.cipherSuites = try ToolOptions.cipherSuites(value(a)) } catch { die("\(error)", 2) }
+    case "--groups": do { config.groups = try ToolOptions.groups(value(a)); config.keyShareGroups = [config.groups[0]] } catch { die("\(error)", 2) }
+    case "--key-shares": do { config.keyShareGroups = try ToolOptions.groups(value(a)) } catch { die("\(error)", 2) }
+    case "--alpn": config.alpnProtocols = ToolOptions.alpn(value(a))
+    case "--get": getPath = value(a)
+    case "--keyupdate": keyUpdate = true
+    case "--renegotiate": renegotiate = true
+    case "--wait": guard let w = Double(value(a)) else { die("bad --wait", 2) }; wait = w
+    case "--keylog": keylogPath = value(a)
+    case "--record": recordPath = value(a)
+    case "--quiet", "-q": quiet = true
+    case "-h", "--help": print(usage); exit(0)
+    default:
+        if a.hasPrefix("-") || target != nil { die("unknown argument \(a)\n\(usage)", 2) }
+        target = a
+    }
+}
+guard let target else { die(usage, 2) }
+let (host, port): (String, UInt16)
+do { (host, port) = try ToolOptions.hostPort(target) } catch { die("\(error)", 2) }
+if config.serverName == nil { config.serverName = host }
+
+if insecure {
+    config.verifyPeer = false
+    config.peerVerifier = X509PeerVerifier(trustStore: nil)
+} else if let caFile {
+    do { config.peerVerifier = X509PeerVerifier(trustStore: try TrustStore(pemFile: caFile)) } catch { die("\(caFile): \(error)", 2) }
+}
+if let certFile {
+    do { config.certificates = [try CertifiedKey.load(certificateFile: certFile, keyFile: keyFile, passphrase: passphrase)] }
+    catch { die("\(error)", 2) }
+}
+let recorder = recordPath != nil ? TraceRecorder() : nil
+if let keylogPath {
+    FileManager.default.createFile(atPath: keylogPath, contents: nil)
+    let handle = FileHandle(forWritingAtPath: keylogPath)
+    config.keyLog = { label, random, secret in
+        handle?.write(Data("\(label) \(random.hexString) \(secret.hexString)\n".utf8))
+        recorder?.secret(label: label, value: secret)
+    }
+} else if let recorder {
+    config.keyLog = { label, _, secret in recorder.secret(label: label, value: secret) }
+}
+
+let socket: POSIXSocket
+do { socket = try POSIXSocket.connect(host: host, port: port, timeout: 30) } catch { die("\(error)") }
+let random = RecordingRandom()
+let stream = TLSStream(socket: socket, role: .client, config: config, random: random)
+if let recorder { stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .client, raw: raw) } }
+
+func writeCapture() {
+    guard let recorder, let recordPath else { return }
+    recorder.add("param", "client_random_stream", random.handedOut)
+    try? recorder.render(header: "capture by tls-client (client side) of \(target)").write(toFile: recordPath, atomically: true, encoding: .utf8)
+}
+
+var received: [UInt8] = []
+func drain(_ seconds: Double) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        guard try socket.poll(events: POSIXSocket.readable, timeout: max(0, deadline.timeIntervalSinceNow)) else { return }
+        guard let chunk = try stream.read() else { return }
+        received += chunk
+        FileHandle.standardOutput.write(Data(chunk))
+    }
+}
+
+do {
+    try stream.handshake()
+    if keyUpdate { try stream.connection.updateKeys(requestPeerUpdate: true) }
+    if renegotiate {
+        if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
+        else { try stream.connection.updateKeys(requestPeerUpdate: true) }
+    }
+    let payload: [UInt8]
+    if let getPath {
+        payload = Array("GET \(getPath) HTTP/1.0\r\nHost: \(config.serverName ?? host)\r\n\r\n".utf8)
+    } else {
+        payload = Array(FileHandle.standardInput.readDataToEndOfFile())
+    }
+    // Send in 16 KiB pieces, reading whatever comes back meanwhile so an echoing peer never blocks.
+    var offset = 0
+    while offset < payload.count {
+        let end = min(payload.count, offset + 16384)
+        try stream.write(Array(payload[offset..<end]))
+        offset = end
+        while try socket.poll(events: POSIXSocket.readable, timeout: 0) {
+            guard let chunk = try stream.read() else { break }
+            received += chunk
+            FileHandle.standardOutput.write(Data(chunk))
+        }
+    }
+    if payload.isEmpty { try stream.write([]) }
+    try drain(wait)
+    stream.close()
+} catch {
+    writeCapture()
+    if let n = stream.connection.failure { die("\(n)") }
+    die("\(error)")
+}
+writeCapture()
+
+let c = stream.connection
+if !quiet, let n = c.negotiated {
+    var lines = ["", "---",
+                 "protocol: \(n.version.openSSLName)",
+                 "cipher: \(n.cipherSuite.name)",
+                 "group: \(n.group?.description ?? "none")",
+                 "signature scheme: \(n.signatureScheme?.description ?? "none")",
+                 "alpn: \(n.alpn ?? "none")"]
+    if let p = n.peer {
+        lines += ["peer subject: \(p.subject)", "peer issuer: \(p.issuer)", "verification: \(p.verdict)"]
+    }
+    lines += ["hello retry: \(n.usedHelloRetryRequest ? "yes" : "no")",
+              "resumed: \(n.resumed ? "yes" : "no")",
+              "bytes received: \(received.count)"]
+    print(lines.joined(separator: "\n"))
+}
+exit(0)
