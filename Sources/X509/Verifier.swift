@@ -104,6 +104,9 @@ public final class CertificateVerifier: @unchecked Sendable {
     public let trustStore: TrustStore
     public let policy: VerificationPolicy
     private var cache: SignatureCache { SignatureCache.shared }
+    /// Certificates seen by `verify(chainDER:)`, so a server's chain is parsed (and its
+    /// keys loaded into libgcrypt) once, not on every handshake.
+    private let parsed = ParsedCertificateCache()
 
     public init(trustStore: TrustStore, policy: VerificationPolicy = .default) {
         self.trustStore = trustStore
@@ -117,8 +120,14 @@ public final class CertificateVerifier: @unchecked Sendable {
         var certs: [Certificate] = []
         certs.reserveCapacity(chainDER.count)
         for (i, der) in chainDER.enumerated() {
+            if let known = parsed.lookup(der) {
+                certs.append(known)
+                continue
+            }
             do {
-                certs.append(try Certificate(derEncoded: der))
+                let c = try Certificate(derEncoded: der)
+                parsed.store(c)
+                certs.append(c)
             } catch {
                 throw CertificateVerificationError(.malformed, "certificate \(i): \(error)", depth: i)
             }
@@ -472,5 +481,23 @@ final class SignatureCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[k] = ok
+    }
+}
+
+/// Parsed certificates by their DER, bounded.
+final class ParsedCertificateCache: @unchecked Sendable {
+    private var entries: [[UInt8]: Certificate] = [:]
+    private let lock = NSLock()
+    private let capacity = 512
+
+    func lookup(_ der: [UInt8]) -> Certificate? {
+        lock.lock(); defer { lock.unlock() }
+        return entries[der]
+    }
+
+    func store(_ c: Certificate) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[c.der] = c
     }
 }
