@@ -16,8 +16,10 @@ public struct NameAttribute: Sendable, CustomStringConvertible {
         DistinguishedName.rfc4514Type(type) + "=" + rfc4514Value
     }
 
+    /// RFC 4514 2.4: a string for the named types; `#` and the hex of the DER for
+    /// types written as dotted OIDs and for non-string values.
     var rfc4514Value: String {
-        if let s = stringValue { return DistinguishedName.escape(s) }
+        if let s = stringValue, DistinguishedName.shortNames[type] != nil { return DistinguishedName.escape(s) }
         return "#" + valueDER.hexString
     }
 

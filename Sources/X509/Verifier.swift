@@ -104,6 +104,9 @@ public final class CertificateVerifier: @unchecked Sendable {
     public let trustStore: TrustStore
     public let policy: VerificationPolicy
     private var cache: SignatureCache { SignatureCache.shared }
+    /// Certificates seen by `verify(chainDER:)`, so a server's chain is parsed (and its
+    /// keys loaded into libgcrypt) once, not on every handshake.
+    private let parsed = ParsedCertificateCache()
 
     public init(trustStore: TrustStore, policy: VerificationPolicy = .default) {
         self.trustStore = trustStore
@@ -117,8 +120,14 @@ public final class CertificateVerifier: @unchecked Sendable {
         var certs: [Certificate] = []
         certs.reserveCapacity(chainDER.count)
         for (i, der) in chainDER.enumerated() {
+            if let known = parsed.lookup(der) {
+                certs.append(known)
+                continue
+            }
             do {
-                certs.append(try Certificate(derEncoded: der))
+                let c = try Certificate(derEncoded: der)
+                parsed.store(c)
+                certs.append(c)
             } catch {
                 throw CertificateVerificationError(.malformed, "certificate \(i): \(error)", depth: i)
             }
@@ -188,12 +197,16 @@ public final class CertificateVerifier: @unchecked Sendable {
         let n = path.count
         let anchorIndex = n - 1
         let anchor = path[anchorIndex]
-        if policy.checkTrustAnchorValidity, let e = checkValidity(anchor, time: time, depth: anchorIndex) { return e }
+        // A trusted leaf on its own (n == 1, a pinned certificate) is always held to its validity.
+        if policy.checkTrustAnchorValidity || n == 1, let e = checkValidity(anchor, time: time, depth: anchorIndex) { return e }
+        if n == 1, let oid = anchor.unhandledCriticalExtensions.first {
+            return CertificateVerificationError(.unsupportedCriticalExtension, "\(anchor.subject) has the critical extension \(oid), which is not supported", certificate: anchor, depth: 0)
+        }
         if let e = checkKeySize(anchor, depth: anchorIndex) { return e }
         // Path length and name constraints imposed by the anchor itself, if it carries them.
         var constraintsFromAbove: [(Certificate, Int)] = []
         if n > 1 {
-            if let nc = anchor.nameConstraints { _ = nc; constraintsFromAbove.append((anchor, anchorIndex)) }
+            if anchor.nameConstraints != nil { constraintsFromAbove.append((anchor, anchorIndex)) }
             if let limit = anchor.basicConstraints?.pathLength, anchor.isCA {
                 let below = nonSelfIssuedIntermediates(path, below: anchorIndex)
                 if below > limit {
@@ -241,22 +254,29 @@ public final class CertificateVerifier: @unchecked Sendable {
                     return CertificateVerificationError(.extendedKeyUsage, "intermediate \(cert.subject) is restricted to \(eku.map(\.description).joined(separator: ", "))", certificate: cert, depth: i)
                 }
                 if cert.nameConstraints != nil { constraintsFromAbove.append((cert, i)) }
-            } else {
-                if purpose != .any, let ku = cert.keyUsage, !ku.contains(.digitalSignature) {
-                    return CertificateVerificationError(.keyUsage, "the leaf's keyUsage (\(ku)) lacks digitalSignature, which TLS needs", certificate: cert, depth: 0)
-                }
-                if let eku = cert.extendedKeyUsage, let want = purpose.ekuOID,
-                   !eku.contains(want), !eku.contains(.anyExtendedKeyUsage) {
-                    return CertificateVerificationError(.extendedKeyUsage, "the leaf is for \(eku.map(\.description).joined(separator: ", ")), not \(want)", certificate: cert, depth: 0)
-                }
+            } else if let e = checkLeafUsage(cert, purpose: purpose) {
+                return e
             }
             i -= 1
         }
+        // A trusted leaf on its own (a pinned certificate) still has to be fit for the purpose.
+        if n == 1, let e = checkLeafUsage(anchor, purpose: purpose) { return e }
         if let host = hostname {
             if !HostnameMatcher.matches(path[0], hostname: host, allowCommonNameFallback: policy.allowCommonNameFallback) {
                 let names = (path[0].subjectAlternativeNames ?? []).map(\.description).joined(separator: ", ")
                 return CertificateVerificationError(.hostnameMismatch, "\(host) does not match the certificate (\(names.isEmpty ? "no subjectAltName" : names))", certificate: path[0], depth: 0)
             }
+        }
+        return nil
+    }
+
+    private func checkLeafUsage(_ cert: Certificate, purpose: CertificatePurpose) -> CertificateVerificationError? {
+        if purpose != .any, let ku = cert.keyUsage, !ku.contains(.digitalSignature) {
+            return CertificateVerificationError(.keyUsage, "the leaf's keyUsage (\(ku)) lacks digitalSignature, which TLS needs", certificate: cert, depth: 0)
+        }
+        if let eku = cert.extendedKeyUsage, let want = purpose.ekuOID,
+           !eku.contains(want), !eku.contains(.anyExtendedKeyUsage) {
+            return CertificateVerificationError(.extendedKeyUsage, "the leaf is for \(eku.map(\.description).joined(separator: ", ")), not \(want)", certificate: cert, depth: 0)
         }
         return nil
     }
@@ -461,5 +481,23 @@ final class SignatureCache: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[k] = ok
+    }
+}
+
+/// Parsed certificates by their DER, bounded.
+final class ParsedCertificateCache: @unchecked Sendable {
+    private var entries: [[UInt8]: Certificate] = [:]
+    private let lock = NSLock()
+    private let capacity = 512
+
+    func lookup(_ der: [UInt8]) -> Certificate? {
+        lock.lock(); defer { lock.unlock() }
+        return entries[der]
+    }
+
+    func store(_ c: Certificate) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[c.der] = c
     }
 }

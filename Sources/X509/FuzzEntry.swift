@@ -1,0 +1,27 @@
+/// One call that runs arbitrary bytes through every X509 parser, for fuzz targets
+/// (the contract: it returns, whatever the input; all failures are thrown errors,
+/// caught here). No passphrase is tried, so no PBKDF2 work is spent on hostile input.
+public enum X509Fuzz {
+    @discardableResult
+    public static func parseEverything(_ data: [UInt8]) -> Int {
+        var parsed = 0
+        if let certs = try? Certificate.parseMany(data) {
+            for c in certs {
+                parsed += 1
+                _ = c.subject.rfc4514String + c.issuer.rfc4514String
+                _ = (c.subjectAlternativeNames ?? []).map(\.description)
+                _ = HostnameMatcher.matches(c, hostname: "www.example.com", allowCommonNameFallback: true)
+                _ = HostnameMatcher.matches(c, hostname: "192.0.2.1")
+                if let nc = c.nameConstraints { _ = NameConstraintChecker.check(c, against: nc) }
+            }
+        }
+        if (try? DistinguishedName(derEncoded: data)) != nil { parsed += 1 }
+        if (try? PrivateKeyParser.parse(data, passphrase: nil)) != nil { parsed += 1 }
+        if (try? PublicKeyParser.parse(data)) != nil { parsed += 1 }
+        if let text = String(validating: data, as: UTF8.self) {
+            if (try? DistinguishedName(rfc4514: text)) != nil { parsed += 1 }
+            if IPAddress.parse(text) != nil { parsed += 1 }
+        }
+        return parsed
+    }
+}
