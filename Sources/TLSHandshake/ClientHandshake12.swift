@@ -167,8 +167,7 @@ final class ClientHandshake12 {
         guard cert.chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain too large")
         }
-        let verifier = config.effectiveVerifier
-        let identity = try verifier.verify(chain: cert.chain, serverName: config.serverName, peer: .server)
+        let identity = try verifyPeerChain(config, chain: cert.chain, serverName: config.serverName, peer: .server)
         guard suite.acceptsKey(identity.publicKey) else {
             throw HandshakeError(.unsupportedCertificate, "\(identity.publicKey.kindName) certificate does not fit \(suite.name)")
         }
@@ -254,6 +253,7 @@ final class ClientHandshake12 {
     }
 
     private func handleFinished(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        guard m.body.count == 12 else { throw HandshakeError.decode("Finished of \(m.body.count) bytes") }
         let expected = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: false, transcriptHash: transcript.currentHash())
         guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "server Finished does not verify") }
         transcript.add(m.raw)

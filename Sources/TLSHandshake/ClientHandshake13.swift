@@ -209,6 +209,8 @@ public final class ClientHandshake {
             }
         } catch let e as HandshakeError {
             throw fail(e)
+        } catch {
+            throw fail(HandshakeError(.internalError, "\(error)"))
         }
     }
 
@@ -222,7 +224,9 @@ public final class ClientHandshake {
                 throw HandshakeError.illegal("server random carries a downgrade sentinel: a TLS 1.3 server was forced down")
             }
             guard sh.legacyVersion == 0x0303, config.tls12Enabled, !receivedHelloRetryRequest else {
-                throw HandshakeError(.protocolVersion, "server chose version \(String(sh.legacyVersion, radix: 16)), which we do not speak")
+                throw HandshakeError(.protocolVersion, config.tls12Enabled
+                    ? "server chose version \(String(sh.legacyVersion, radix: 16)), which we do not speak"
+                    : "server chose TLS 1.2; only TLS 1.3 is enabled")
             }
             guard sh.sessionIDEcho.isEmpty || sh.sessionIDEcho.count <= 32 else { throw HandshakeError.illegal("bad session id") }
             let next = try ClientHandshake12(config: config, random: random, clientHello: ch, clientHelloBytes: ch.encode(),
@@ -250,7 +254,7 @@ public final class ClientHandshake {
             throw HandshakeError.illegal("cipher suite changed after HelloRetryRequest")
         }
         for e in sh.extensions where ![ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey].contains(e.type) {
-            throw HandshakeError(.unsupportedExtension, "extension \(e.type) is not allowed in ServerHello")
+            throw HandshakeError.illegal("extension \(e.type) is not allowed in ServerHello")
         }
         guard let shareData = sh.extensions.first(ExtensionType.keyShare) else {
             throw HandshakeError(.missingExtension, "ServerHello without key_share")
@@ -294,7 +298,7 @@ public final class ClientHandshake {
         guard var ch = clientHello else { throw HandshakeError(.internalError, "no ClientHello") }
         receivedHelloRetryRequest = true
         for e in hrr.extensions where ![ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.cookie].contains(e.type) {
-            throw HandshakeError(.unsupportedExtension, "extension \(e.type) is not allowed in HelloRetryRequest")
+            throw HandshakeError.illegal("extension \(e.type) is not allowed in HelloRetryRequest")
         }
         var newGroup: NamedGroup? = nil
         if let data = hrr.extensions.first(ExtensionType.keyShare) {
@@ -417,8 +421,7 @@ public final class ClientHandshake {
         guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
-        let verifier = config.effectiveVerifier
-        peer = try verifier.verify(chain: chain, serverName: config.serverName, peer: .server)
+        peer = try verifyPeerChain(config, chain: chain, serverName: config.serverName, peer: .server)
         transcript.add(m.raw)
         state = .waitCertificateVerify
         return []
@@ -445,6 +448,7 @@ public final class ClientHandshake {
 
     private func handleFinished(_ m: ReceivedMessage) throws -> [HandshakeAction] {
         guard let suite, let hs = handshakeSecret else { throw HandshakeError(.internalError, "no key schedule") }
+        guard m.body.count == suite.hash.digestLength else { throw HandshakeError.decode("Finished of \(m.body.count) bytes") }
         let expected = TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: serverHandshakeSecret, transcriptHash: transcript.currentHash())
         guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "server Finished does not verify") }
         transcript.add(m.raw)

@@ -40,7 +40,7 @@ public struct ClientHello: Equatable {
         legacyVersion = try r.u16()
         random = try r.bytes(32)
         sessionID = try r.vector8()
-        guard sessionID.count <= 32 else { throw HandshakeError.illegal("legacy_session_id longer than 32 bytes") }
+        guard sessionID.count <= 32 else { throw HandshakeError.decode("legacy_session_id longer than 32 bytes") }
         var suites = try r.sub16()
         guard suites.remaining >= 2, suites.remaining % 2 == 0 else { throw HandshakeError.decode("bad cipher_suites length") }
         cipherSuites = []
@@ -96,7 +96,7 @@ public struct ServerHello: Equatable {
         legacyVersion = try r.u16()
         random = try r.bytes(32)
         sessionIDEcho = try r.vector8()
-        guard sessionIDEcho.count <= 32 else { throw HandshakeError.illegal("legacy_session_id_echo longer than 32 bytes") }
+        guard sessionIDEcho.count <= 32 else { throw HandshakeError.decode("legacy_session_id_echo longer than 32 bytes") }
         cipherSuite = try r.u16()
         compressionMethod = try r.u8()
         extensions = r.isAtEnd ? [] : try ExtensionCodec.decodeList(&r, "ServerHello")

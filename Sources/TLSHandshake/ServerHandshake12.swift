@@ -270,8 +270,7 @@ final class ServerHandshake12 {
         if cert.chain.isEmpty {
             if config.clientAuthentication == .require { throw HandshakeError(.handshakeFailure, "client sent no certificate") }
         } else {
-            let verifier = config.effectiveVerifier
-            clientPeer = try verifier.verify(chain: cert.chain, serverName: nil, peer: .client)
+            clientPeer = try verifyPeerChain(config, chain: cert.chain, serverName: nil, peer: .client)
         }
         state = .waitClientKeyExchange
         return []
@@ -309,6 +308,7 @@ final class ServerHandshake12 {
     }
 
     private func handleFinished(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        guard m.body.count == 12 else { throw HandshakeError.decode("Finished of \(m.body.count) bytes") }
         clientVerifyData = TLS12PRF.verifyData(suite.hash, masterSecret: masterSecret, client: true, transcriptHash: transcript.currentHash())
         guard constantTimeEquals(clientVerifyData, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
         transcript.add(m.raw)

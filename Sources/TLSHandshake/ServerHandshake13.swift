@@ -79,6 +79,9 @@ public final class ServerHandshake {
         } catch let e as HandshakeError {
             state = .failed
             throw e
+        } catch {
+            state = .failed
+            throw HandshakeError(.internalError, "\(error)")
         }
     }
 
@@ -410,8 +413,7 @@ public final class ServerHandshake {
             state = .waitClientFinished
             return []
         }
-        let verifier = config.effectiveVerifier
-        clientPeer = try verifier.verify(chain: cert.entries.map(\.data), serverName: nil, peer: .client)
+        clientPeer = try verifyPeerChain(config, chain: cert.entries.map(\.data), serverName: nil, peer: .client)
         state = .waitClientCertificateVerify
         return []
     }
@@ -433,6 +435,7 @@ public final class ServerHandshake {
 
     private func handleClientFinished(_ m: ReceivedMessage) throws -> [HandshakeAction] {
         guard let suite, var pending = pendingSecrets, let master else { throw HandshakeError(.internalError, "no key schedule") }
+        guard m.body.count == suite.hash.digestLength else { throw HandshakeError.decode("Finished of \(m.body.count) bytes") }
         let expected = TLS13KDF.finishedVerifyData(suite.hash, trafficSecret: clientHandshakeSecret, transcriptHash: transcript.currentHash())
         guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
         transcript.add(m.raw)

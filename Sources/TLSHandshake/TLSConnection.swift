@@ -54,6 +54,7 @@ public final class TLSConnection {
         self.random = random
         var limits = RecordLimits()
         limits.maxHandshakeMessageSize = config.limits.maxHandshakeMessageSize
+        limits.maxWarningAlertsInARow = config.limits.maxWarningAlerts
         self.reader = RecordReader(limits: limits)
         self.reassembler = HandshakeReassembler(limits: limits)
         writer.paddingPolicy = config.padding
@@ -199,6 +200,12 @@ public final class TLSConnection {
             sendFatal(h.alert)
             fail(h)
             throw h
+        } catch {
+            // Anything else is our bug or a callback's: never leave the connection half-alive.
+            let h = HandshakeError(.internalError, "\(error)")
+            sendFatal(h.alert)
+            fail(h)
+            throw h
         }
     }
 
@@ -249,6 +256,7 @@ public final class TLSConnection {
                 guard reassembler.isEmpty else {
                     throw HandshakeError.unexpected("handshake message spans a key change")
                 }
+                reader.acceptsPlaintextAlerts = role == .server && reader.cipher == nil && cipher.framing == .tls13
                 reader.setCipher(cipher, version: cipher.framing == .tls13 ? .tls13 : .tls12)
             case .complete(let params):
                 negotiated = params
@@ -298,7 +306,8 @@ public final class TLSConnection {
                 return
             }
             // RFC 8446 5: one unprotected CCS may arrive during the handshake; anything else is unexpected.
-            guard status == .handshaking, !receivedCCS, !record.wasProtected, negotiated?.version != .tls12 else {
+            let sawClientHello = role == .client || (server.map { $0.state != .waitClientHello } ?? false)
+            guard status == .handshaking, sawClientHello, !receivedCCS, !record.wasProtected, negotiated?.version != .tls12 else {
                 throw HandshakeError.unexpected("change_cipher_spec outside the handshake")
             }
             receivedCCS = true

@@ -101,3 +101,15 @@ extension TLSConfiguration {
                           : X509PeerVerifier(trustStore: nil)
     }
 }
+
+/// Runs the configured verifier; an error that is not a `HandshakeError`
+/// (a user-supplied verifier's own) becomes bad_certificate.
+func verifyPeerChain(_ config: TLSConfiguration, chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
+    do {
+        return try config.effectiveVerifier.verify(chain: chain, serverName: serverName, peer: peer)
+    } catch let e as HandshakeError {
+        throw e
+    } catch {
+        throw HandshakeError(.badCertificate, "certificate rejected: \(error)")
+    }
+}

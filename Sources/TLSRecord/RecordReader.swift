@@ -44,6 +44,11 @@ public struct RecordReader {
     /// Remaining budget while skipping rejected 0-RTT data; nil when not skipping.
     private var earlyDataSkipBudget: Int?
 
+    /// TLS 1.3 server: accept unprotected alerts under the client's handshake
+    /// keys until the first record deprotects (a client that refuses the
+    /// ServerHello has no keys to protect its alert with).
+    public var acceptsPlaintextAlerts = false
+
     public init(limits: RecordLimits = RecordLimits()) {
         self.limits = limits
     }
@@ -170,6 +175,8 @@ public struct RecordReader {
                         protected = c
                     case .changeCipherSpec:
                         protected = nil
+                    case .alert where acceptsPlaintextAlerts:
+                        protected = nil
                     case .alert, .handshake:
                         throw RecordLayerError(.unexpectedMessage, "unprotected \(outerType.name) record after TLS 1.3 keys are in use")
                     }
@@ -252,6 +259,7 @@ public struct RecordReader {
             }
             // A record that deprotects ends the skipping of rejected early data.
             earlyDataSkipBudget = nil
+            acceptsPlaintextAlerts = false
             start = bodyEnd
 
             switch c.framing {

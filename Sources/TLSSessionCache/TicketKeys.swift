@@ -40,7 +40,7 @@ public final class TicketKeyRing: TicketProtector {
     /// How long a key keeps decrypting after creation (seconds).
     public var decryptLifetime: Int64
     public let filePath: String?
-    private var fileStamp: Date?
+    private var fileContents: String?
     private var lastFileCheck: Int64 = 0
 
     public init(keys: [TicketKey] = [], rotationInterval: Int64 = 12 * 3600, decryptLifetime: Int64 = 36 * 3600,
@@ -113,17 +113,18 @@ public final class TicketKeyRing: TicketProtector {
         guard let filePath else { return }
         let text = try String(contentsOfFile: filePath, encoding: .utf8)
         setKeys(try TicketKeyRing.parse(text))
-        fileStamp = (try? FileManager.default.attributesOfItem(atPath: filePath))?[.modificationDate] as? Date
+        fileContents = text
     }
 
-    /// Re-reads the file if it changed (checked at most once a second).
+    /// Re-reads the file if its contents changed (checked at most once a second;
+    /// contents rather than mtime, whose granularity can hide a quick rotation).
     private func refreshIfChanged() {
         guard let filePath else { return }
         let t = now()
         guard t != lastFileCheck else { return }
         lastFileCheck = t
-        let stamp = (try? FileManager.default.attributesOfItem(atPath: filePath))?[.modificationDate] as? Date
-        if stamp != fileStamp { try? reloadFromFile() }
+        let text = try? String(contentsOfFile: filePath, encoding: .utf8)
+        if let text, text != fileContents { try? reloadFromFile() }
     }
 
     /// Adds a fresh encrypting key and drops keys past their decrypt lifetime;
@@ -132,7 +133,7 @@ public final class TicketKeyRing: TicketProtector {
         var next = currentKeys.filter { now() - $0.createdAt < decryptLifetime }
         next.append(TicketKey.random(createdAt: now(), random: random))
         setKeys(next)
-        if let filePath { try TicketKeyRing.write(next, to: filePath); fileStamp = nil; try reloadFromFile() }
+        if let filePath { try TicketKeyRing.write(next, to: filePath); try reloadFromFile() }
     }
 
     public func rotateIfDue() throws {
