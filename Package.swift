@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TLSHandshake", dependencies: ["TLSRecord", "TLSCrypto", "X509"]),
         .target(name: "TLSSessionCache", dependencies: ["TLSHandshake", "TLSCrypto"]),
         .target(name: "TLSSocket", dependencies: ["TLSSessionCache", "TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
-        .executableTarget(name: "tls-server", dependencies: ["TLSSocket", "TLSHandshake", "X509"], path: "Tools/tls-server"),
+        .executableTarget(name: "tls-server", dependencies: ["TLSSocket", "TLSSessionCache", "TLSHandshake", "X509"], path: "Tools/tls-server"),
         .executableTarget(name: "tls-client", dependencies: ["TLSSocket", "TLSHandshake", "X509"], path: "Tools/tls-client"),
         .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto"]),
         .executableTarget(name: "tls-replay", dependencies: ["TLSReplay"], path: "Tools/tls-replay"),

@@ -229,6 +229,8 @@ public final class TLSConnection {
         guard !pendingHandshake.isEmpty else { return }
         try writer.write(.handshake, pendingHandshake, into: &output)
         pendingHandshake.removeAll(keepingCapacity: true)
+        // Only the initial ClientHello may say 0x0301 (RFC 8446 5.1); everything after says 0x0303.
+        if writer.recordVersion < .tls12 { writer.recordVersion = .tls12 }
     }
 
     private func apply(_ actions: [HandshakeAction]) throws {

@@ -49,6 +49,16 @@ public final class TLSStream {
         }
     }
 
+    /// Waits at most `timeout` seconds for bytes, processes one read's worth, and
+    /// returns the plaintext now available: [] if none, nil at end of stream.
+    public func readAvailable(timeout: Double, max: Int = 65536) throws -> [UInt8]? {
+        if let chunk = connection.read(maxLength: max), !chunk.isEmpty { return chunk }
+        if connection.peerClosed { return nil }
+        guard try socket.poll(events: POSIXSocket.readable, timeout: timeout) else { return [] }
+        guard try pumpIn() else { return nil }
+        return connection.read(maxLength: max)
+    }
+
     public func write(_ data: [UInt8]) throws {
         if !connection.isHandshakeComplete { try handshake() }
         try connection.write(data)

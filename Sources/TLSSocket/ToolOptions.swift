@@ -1,3 +1,4 @@
+import Foundation
 import TLSCrypto
 import TLSRecord
 import TLSHandshake
@@ -111,5 +112,26 @@ public final class RecordingRandom: RandomSource {
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         inner.fill(buffer)
         handedOut.append(contentsOf: buffer)
+    }
+}
+
+/// Session files for `tls-client --sess-out/--sess-in`: a PEM-style block
+/// around the binary `StoredSession` (it holds the session secret: keep it private).
+public enum SessionFile {
+    static let label = "TLS SESSION"
+
+    public static func render(_ session: StoredSession) -> String {
+        let b64 = Data(session.encode()).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
+        return "-----BEGIN \(label)-----\n\(b64)\n-----END \(label)-----\n"
+    }
+
+    public static func parse(_ text: String) throws -> StoredSession {
+        guard let start = text.range(of: "-----BEGIN \(label)-----"), let end = text.range(of: "-----END \(label)-----"),
+              start.upperBound <= end.lowerBound else {
+            throw SocketError(message: "not a session file (no \(label) block)")
+        }
+        let body = text[start.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        guard let data = Data(base64Encoded: String(body)) else { throw SocketError(message: "session file is not valid base64") }
+        do { return try StoredSession(bytes: Array(data)) } catch { throw SocketError(message: "session file: \(error)") }
     }
 }

@@ -11,6 +11,7 @@ let usage = """
 usage: tls-client HOST:PORT [--servername N] [--cafile F | --insecure] [--cert F --key F [--pass P]]
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--key-shares S] [--alpn LIST] [--get PATH]
                   [--keyupdate] [--renegotiate] [--wait SEC] [--keylog FILE] [--record FILE] [--quiet]
+                  [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache]
   Sends standard input (or an HTTP GET for PATH), prints what comes back, then a status
   block (protocol, cipher, group, ALPN, peer subject and issuer, verification, resumed).
   Exits 0 on success, 1 on a TLS or certificate failure (named), 2 on bad usage.
@@ -30,6 +31,7 @@ var getPath: String? = nil
 var keyUpdate = false, renegotiate = false, quiet = false
 var wait = 5.0
 var keylogPath: String? = nil, recordPath: String? = nil
+var sessOut: String? = nil, sessIn: String? = nil, earlyDataFile: String? = nil
 
 var args = Array(CommandLine.arguments.dropFirst())
 func value(_ flag: String) -> String {
@@ -58,6 +60,10 @@ while !args.isEmpty {
     case "--keylog": keylogPath = value(a)
     case "--record": recordPath = value(a)
     case "--quiet", "-q": quiet = true
+    case "--sess-out": sessOut = value(a)
+    case "--sess-in": sessIn = value(a)
+    case "--early-data": earlyDataFile = value(a)
+    case "--no-session-cache": config.sessionCacheDisabled = true
     case "-h", "--help": print(usage); exit(0)
     default:
         if a.hasPrefix("-") || target != nil { die("unknown argument \(a)\n\(usage)", 2) }
@@ -68,6 +74,14 @@ guard let target else { die(usage, 2) }
 let (host, port): (String, UInt16)
 do { (host, port) = try ToolOptions.hostPort(target) } catch { die("\(error)", 2) }
 if config.serverName == nil { config.serverName = host }
+if let sessIn {
+    do { config.resumeSession = try SessionFile.parse(String(contentsOfFile: sessIn, encoding: .utf8)) }
+    catch { die("\(sessIn): \(error)", 2) }
+}
+if let earlyDataFile {
+    guard let d = FileManager.default.contents(atPath: earlyDataFile) else { die("cannot read \(earlyDataFile)", 2) }
+    config.earlyData = Array(d)
+}
 
 if insecure {
     config.verifyPeer = false
@@ -107,15 +121,16 @@ var received: [UInt8] = []
 func drain(_ seconds: Double) throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        guard try socket.poll(events: POSIXSocket.readable, timeout: max(0, deadline.timeIntervalSinceNow)) else { return }
-        guard let chunk = try stream.read() else { return }
+        guard let chunk = try stream.readAvailable(timeout: max(0, deadline.timeIntervalSinceNow)) else { return }
         received += chunk
-        FileHandle.standardOutput.write(Data(chunk))
+        if !chunk.isEmpty { FileHandle.standardOutput.write(Data(chunk)) }
     }
 }
 
 do {
     try stream.handshake()
+    // Early data the server refused is sent again now, as ordinary data (RFC 8446 4.2.10).
+    if stream.connection.negotiated?.earlyDataAccepted == false { try stream.write(config.earlyData) }
     if keyUpdate { try stream.connection.updateKeys(requestPeerUpdate: true) }
     if renegotiate {
         if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
@@ -133,8 +148,7 @@ do {
         let end = min(payload.count, offset + 16384)
         try stream.write(Array(payload[offset..<end]))
         offset = end
-        while try socket.poll(events: POSIXSocket.readable, timeout: 0) {
-            guard let chunk = try stream.read() else { break }
+        while let chunk = try stream.readAvailable(timeout: 0), !chunk.isEmpty {
             received += chunk
             FileHandle.standardOutput.write(Data(chunk))
         }
@@ -150,6 +164,10 @@ do {
 writeCapture()
 
 let c = stream.connection
+if let sessOut {
+    guard let s = c.currentSession else { die("the server gave no resumable session (no ticket or session ID)") }
+    do { try SessionFile.render(s).write(toFile: sessOut, atomically: true, encoding: .utf8) } catch { die("\(sessOut): \(error)") }
+}
 if !quiet, let n = c.negotiated {
     var lines = ["", "---",
                  "protocol: \(n.version.openSSLName)",
@@ -160,8 +178,10 @@ if !quiet, let n = c.negotiated {
     if let p = n.peer {
         lines += ["peer subject: \(p.subject)", "peer issuer: \(p.issuer)", "verification: \(p.verdict)"]
     }
+    let early = n.earlyDataAccepted.map { $0 ? "accepted" : "rejected" } ?? "not sent"
     lines += ["hello retry: \(n.usedHelloRetryRequest ? "yes" : "no")",
               "resumed: \(n.resumed ? "yes" : "no")",
+              "early data: \(early)",
               "bytes received: \(received.count)"]
     print(lines.joined(separator: "\n"))
 }

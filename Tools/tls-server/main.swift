@@ -4,6 +4,7 @@ import TLSRecord
 import TLSHandshake
 import TLSSocket
 import X509
+import TLSSessionCache
 
 // tls-server: a TLS 1.3 / 1.2 server on our stack. See --help.
 
@@ -11,12 +12,17 @@ let usage = """
 usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafile F --verify-client request|require]
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--alpn LIST] [--www|--echo]
                   [--hrr] [--no-renegotiation] [--cert-out FILE] [--keylog FILE] [--record FILE] [--timeout SEC]
-                  [--max-connections N] [--quiet]
+                  [--max-connections N] [--quiet] [--ticket-keys FILE] [--rotate-ticket-keys] [--no-tickets]
+                  [--session-cache SIZE] [--max-early-data N]
   With no --cert, a self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1 is
   made at start and its PEM written to --cert-out (default ./tls-server-cert.pem).
   --www answers each HTTP request with a page describing the connection; --echo (the
   default) sends back what it receives; the line RENEGOTIATE makes the server renegotiate
   (TLS 1.2) or update keys (TLS 1.3). Prints "listening on HOST:PORT" when ready.
+  Sessions: tickets (TLS 1.3 and RFC 5077) sealed under keys in --ticket-keys FILE (shared by
+  every server process given the same file; --rotate-ticket-keys adds a new key to it and exits),
+  or in memory; --no-tickets turns them off; --session-cache SIZE bounds the TLS 1.2 session-ID
+  cache (0 = none). --max-early-data N accepts up to N bytes of 0-RTT data (single-use tickets).
 """
 
 func fail(_ message: String) -> Never {
@@ -37,6 +43,10 @@ var recordPath: String? = nil
 var timeout = 30.0
 var maxConnections = 0
 var quiet = false
+var ticketKeyFile: String? = nil
+var rotateKeys = false
+var tickets = true
+var sessionCacheSize = 20_000
 
 var args = Array(CommandLine.arguments.dropFirst())
 func value(_ flag: String) -> String {
@@ -73,10 +83,29 @@ while !args.isEmpty {
     case "--timeout": guard let t = Double(value(a)) else { fail("bad timeout") }; timeout = t
     case "--max-connections": guard let n = Int(value(a)) else { fail("bad count") }; maxConnections = n
     case "--quiet", "-q": quiet = true
+    case "--ticket-keys": ticketKeyFile = value(a)
+    case "--rotate-ticket-keys": rotateKeys = true
+    case "--no-tickets": tickets = false
+    case "--session-cache": guard let n = Int(value(a)), n >= 0 else { fail("bad --session-cache") }; sessionCacheSize = n
+    case "--max-early-data": guard let n = UInt32(value(a)) else { fail("bad --max-early-data") }; config.maxEarlyDataSize = n
     case "-h", "--help": print(usage); exit(0)
     default: fail("unknown option \(a)\n\(usage)")
     }
 }
+
+// Sessions.
+if rotateKeys {
+    guard let ticketKeyFile else { fail("--rotate-ticket-keys needs --ticket-keys FILE") }
+    do { try TicketKeyRing(file: ticketKeyFile).rotate(); print("rotated \(ticketKeyFile)"); exit(0) } catch { fail("\(error)") }
+}
+if tickets {
+    do { config.ticketProtector = try ticketKeyFile.map { try TicketKeyRing(file: $0) } ?? TicketKeyRing() }
+    catch { fail("\(ticketKeyFile ?? ""): \(error)") }
+} else {
+    config.sessionTicketCount = 0
+}
+if sessionCacheSize > 0 { config.serverSessionStore = MemoryServerSessionStore(capacity: sessionCacheSize) }
+if config.maxEarlyDataSize > 0 { config.antiReplay = SingleUseTicketRegistry() }
 
 // Certificates.
 if certFiles.isEmpty {
@@ -125,7 +154,8 @@ func describe(_ c: TLSConnection) -> String {
     var lines = ["protocol: \(n.version.openSSLName)", "cipher: \(n.cipherSuite.name)",
                  "group: \(n.group?.description ?? "none")", "alpn: \(n.alpn ?? "none")",
                  "server name: \(n.serverName ?? "none")", "hello retry: \(n.usedHelloRetryRequest ? "yes" : "no")",
-                 "resumed: \(n.resumed ? "yes" : "no")"]
+                 "resumed: \(n.resumed ? "yes" : "no")",
+                 "early data: \(n.earlyDataAccepted.map { $0 ? "accepted" : "rejected" } ?? "none")"]
     if let p = n.peer {
         lines.append("client certificate: \(p.subject) (issuer \(p.issuer), \(p.verdict))")
     } else {
