@@ -253,11 +253,10 @@ public final class ServerHandshake {
             config.keyLog?("CLIENT_EARLY_TRAFFIC_SECRET", ch.random, clientEarlySecret)
         }
 
-        var shExtensions = [
-            Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(KeyShareEntry(group: g.rawValue, keyExchange: serverKey.publicKeyBytes))),
-            Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encode16(0x0304)),
-        ]
+        var shExtensions: [Extension] = []
         if let i = pskIndex { shExtensions.append(Extension(type: ExtensionType.preSharedKey, data: ExtensionCodec.encode16(UInt16(i)))) }
+        shExtensions.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(KeyShareEntry(group: g.rawValue, keyExchange: serverKey.publicKeyBytes))))
+        shExtensions.append(Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encode16(0x0304)))
         let sh = ServerHello(random: random.bytes(32), sessionIDEcho: ch.sessionID, cipherSuite: suite.rawValue, extensions: shExtensions).encode()
         transcript.add(sh)
 

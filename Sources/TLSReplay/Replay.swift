@@ -42,6 +42,22 @@ public struct TraceReplay {
         let psk = trace.value("resumption_psk").flatMap { trace.entries.first(where: { $0.name == "resumption_psk" })?.kind == .param ? $0 : nil }
         let early = EarlySecret(hash: hash, psk: psk)
         try expect("early_secret", early.secret)
+        if psk != nil, let ch = trace.value("client_hello") {
+            let hello = try ClientHello(body: Array(ch.dropFirst(4)))
+            let truncated = Array(ch.dropLast(hello.bindersLength))
+            let binderKey = early.binderKey(resumption: true)
+            try expect("binder_key", binderKey)
+            try expect("binder_transcript_hash", Digest.hash(hash, truncated))
+            try expect("binder_finished_key", TLS13KDF.finishedKey(hash, trafficSecret: binderKey))
+            try expect("psk_binder", TLS13KDF.finishedVerifyData(hash, trafficSecret: binderKey, transcriptHash: Digest.hash(hash, truncated)))
+            let thCH = Digest.hash(hash, ch)
+            try expect("transcript_hash_client_hello", thCH)
+            let cets = early.clientEarlyTrafficSecret(transcriptHash: thCH)
+            try expect("client_early_traffic_secret", cets)
+            try expect("early_exporter_master_secret", early.earlyExporterMasterSecret(transcriptHash: thCH))
+            let keys = TLS13KDF.trafficKeys(suite, secret: cets)
+            try expect("client_early_write_key", keys.key); try expect("client_early_write_iv", keys.iv)
+        }
         try expect("derived_for_handshake", early.derived)
         let shared = try ecdheShared()
         try expect("ecdhe_shared", shared)
@@ -123,6 +139,17 @@ public struct TraceReplay {
         return try ClientHello(body: Array(m.dropFirst(4)))
     }
 
+    /// Section 4: the session being resumed, from the trace's ticket params.
+    private func resumedSession(now: UInt64) -> StoredSession? {
+        guard let psk = trace.value("resumption_psk"), trace.entries.first(where: { $0.name == "resumption_psk" })?.kind == .param,
+              let identity = trace.value("psk_identity") else { return nil }
+        func u32(_ name: String) -> UInt32 { (trace.value(name) ?? []).reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+        return StoredSession(version: .tls13, suite: .tlsAES128GCMSHA256, secret: psk,
+                             createdAtMillis: now - UInt64(u32("ticket_age")), lifetimeSeconds: u32("ticket_lifetime"),
+                             ageAdd: u32("ticket_age_add"), maxEarlyDataSize: u32("max_early_data_size"),
+                             serverName: nil, ticket: identity, uniqueID: [1])
+    }
+
     private func serverPublicKey() throws -> PublicKey {
         if let n = trace.value("server_rsa_modulus"), let e = trace.value("server_rsa_public_exponent") {
             return .rsa(try RSAPublicKey(modulus: n, exponent: e))
@@ -147,6 +174,9 @@ public struct TraceReplay {
         var random: [UInt8] = []
         var log: [String: [UInt8]] = [:]
         config.keyLog = { label, _, secret in log[label] = secret }
+        let now: UInt64 = 1_700_000_000_000
+        config.clock = { now }
+        let resuming = resumedSession(now: now)
 
         switch side {
         case .client:
@@ -171,8 +201,13 @@ public struct TraceReplay {
                 }
                 return theirs
             }
-            let key = try serverPublicKey()
-            config.peerVerifier = TraceKeyVerifier(key: key, certificate: trace.value("server_certificate"))
+            if let r = resuming {
+                config.resumeSession = r
+                config.earlyData = trace.value("client_early_data") ?? []
+            } else {
+                let key = try serverPublicKey()
+                config.peerVerifier = TraceKeyVerifier(key: key, certificate: trace.value("server_certificate"))
+            }
             let conn = TLSConnection(role: .client, config: config, random: ScriptedRandom(script: random))
             try run(conn, ours: "client_", theirs: "server_")
             if let m = shareMismatch { throw ReplayFailure(field: "client_hello key_share", message: m) }
@@ -184,7 +219,9 @@ public struct TraceReplay {
             guard let group = shGroup.flatMap(NamedGroup.init(rawValue:)) else { throw ReplayFailure(field: "server_hello", message: "no key share") }
             random += try privateKey(for: group, side: "server")
             random += sh.random
-            config.extraEncryptedExtensions = ee.extensions.filter { $0.type != ExtensionType.serverName && $0.type != ExtensionType.alpn }
+            config.extraEncryptedExtensions = ee.extensions.filter {
+                ![ExtensionType.serverName, ExtensionType.alpn, ExtensionType.earlyData].contains($0.type)
+            }
             if let cookie = trace.value("hrr_cookie") { config.helloRetryCookie = { _ in cookie } }
             if let nstBytes = trace.value("new_session_ticket") {
                 let nst = try NewSessionTicket13(body: Array(nstBytes.dropFirst(4)))
@@ -195,6 +232,15 @@ public struct TraceReplay {
                 random += [UInt8(nst.ageAdd >> 24), UInt8((nst.ageAdd >> 16) & 0xff), UInt8((nst.ageAdd >> 8) & 0xff), UInt8(nst.ageAdd & 0xff)]
             } else {
                 config.sessionTicketCount = 0
+            }
+            if let r = resuming {
+                config.ticketProtector = TraceTicket(session: r)
+                config.antiReplay = TraceTicket(session: r)
+                config.maxEarlyDataSize = r.maxEarlyDataSize
+                let conn = TLSConnection(role: .server, config: config, random: ScriptedRandom(script: random))
+                try run(conn, ours: "server_", theirs: "client_")
+                try checkLoggedSecrets(log, side: side)
+                return
             }
             let cv = try CertificateVerify(body: Array(try trace.require("certificate_verify").dropFirst(4)))
             let pub = try serverPublicKey()
@@ -211,7 +257,12 @@ public struct TraceReplay {
             let conn = TLSConnection(role: .server, config: config, random: ScriptedRandom(script: random))
             try run(conn, ours: "server_", theirs: "client_")
         }
+        try checkLoggedSecrets(log, side: side)
+    }
+
+    private mutating func checkLoggedSecrets(_ log: [String: [UInt8]], side: Side) throws {
         for (label, name) in [("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "client_handshake_traffic_secret"),
+                              ("CLIENT_EARLY_TRAFFIC_SECRET", "client_early_traffic_secret"),
                               ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "server_handshake_traffic_secret"),
                               ("CLIENT_TRAFFIC_SECRET_0", "client_application_traffic_secret_0"),
                               ("SERVER_TRAFFIC_SECRET_0", "server_application_traffic_secret_0")] {
@@ -277,12 +328,13 @@ public struct TraceReplay {
             }
         }
         guard out.isEmpty else { throw ReplayFailure(field: "records", message: "we sent \(out.count) bytes more than the trace") }
-        if let d = theirData {
+        let theirEarly = ours == "server_" ? trace.value("client_early_data") ?? [] : []
+        if let d = theirData.map({ theirEarly + $0 }) {
             guard received == d else { throw ReplayFailure(field: "\(theirs.dropLast())_application_data", message: "received data differs") }
             checks.append("application data from the \(theirs.dropLast())")
         }
         let names = ours == "client_"
-            ? ["client_hello", "client_hello_2", "client_certificate", "client_certificate_verify", "client_finished"]
+            ? ["client_hello", "client_hello_2", "end_of_early_data", "client_certificate", "client_certificate_verify", "client_finished"]
             : ["server_hello", "hello_retry_request", "encrypted_extensions", "certificate_request", "certificate", "certificate_verify", "server_finished", "new_session_ticket"]
         for name in names {
             guard let m = trace.value(name) else { continue }
@@ -308,4 +360,14 @@ struct TraceKeyVerifier: PeerCertificateVerifier {
 func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> Int {
     for i in 0..<min(a.count, b.count) where a[i] != b[i] { return i }
     return min(a.count, b.count)
+}
+
+/// Section 4 server side: the RFC gives no ticket key, so the ticket
+/// (psk_identity) is mapped straight to the session it names.
+final class TraceTicket: TicketProtector, EarlyDataAntiReplay {
+    let session: StoredSession
+    init(session: StoredSession) { self.session = session }
+    func seal(_ plaintext: [UInt8]) -> [UInt8]? { nil }
+    func open(_ ticket: [UInt8]) -> [UInt8]? { ticket == session.ticket ? session.encode() : nil }
+    func firstUse(_ id: [UInt8], expiresAtMillis: UInt64) -> Bool { true }
 }

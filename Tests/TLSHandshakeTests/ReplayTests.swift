@@ -24,6 +24,18 @@ final class ReplayTests: XCTestCase {
     func testRFC8448Section5HelloRetryRequest() throws { try replayAll("hello-retry-request", minimumChecks: 50) }
     func testRFC8448Section7CompatibilityMode() throws { try replayAll("compatibility-mode", minimumChecks: 45) }
 
+    func testRFC8448Section4ResumedZeroRTT() throws {
+        var replay = TraceReplay(trace: try load("resumed-0rtt"))
+        try replay.checkKeySchedule()
+        try replay.replay(.client)
+        try replay.replay(.server)
+        for check in ["secret psk_binder", "secret client_early_traffic_secret", "record client_2", "record client_3",
+                      "message end_of_early_data sent by our client", "client connection secret client_early_traffic_secret",
+                      "application data from the client", "application data from the server"] {
+            XCTAssertTrue(replay.checks.contains(check), "missing check: \(check)")
+        }
+    }
+
     /// A replay is only worth something if it notices differences.
     func testReplayNamesTheFirstDifferingField() throws {
         var trace = try load("simple-1rtt")
