@@ -12,7 +12,8 @@ let usage = """
 usage: tls-fuzz TARGET [libFuzzer args...]      (fuzzing build: -DFUZZING -sanitize=fuzzer,address)
        tls-fuzz TARGET [-v] FILE_OR_DIR...      (plain build: replay every file through TARGET)
        tls-fuzz --list
-       tls-fuzz capture-server PORT OUTFILE     (record a client's bytes against the `server` target's peer)
+       tls-fuzz capture-server PORT OUTFILE     (record a client's bytes against the `server` target's
+                                                peer; OUTFILE.msgs gets its handshake messages, decrypted)
        tls-fuzz capture-client HOST:PORT OUTFILE (record a server's bytes against the `client` target's peer)
   Replay prints one line per file and exits 0 when every file returned normally
   (a crash is the failure). TARGET all replays through every target.
@@ -60,8 +61,12 @@ func replay(_ targets: [FuzzTarget], _ paths: [String]) -> Never {
 
 /// Drives `conn` over `sock`, recording every byte received, until the peer
 /// closes, fails, or nothing arrives for `idle` seconds.
-func drive(_ conn: TLSConnection, _ sock: POSIXSocket, request: [UInt8]?, idle: Double = 3) -> [UInt8] {
+/// The peer's handshake messages (decrypted) are kept in `messages`.
+func drive(_ conn: TLSConnection, _ sock: POSIXSocket, request: [UInt8]?, messages: inout [UInt8], idle: Double = 3) -> [UInt8] {
     var captured: [UInt8] = []
+    var received: [UInt8] = []
+    conn.onHandshakeMessage = { sent, raw in if !sent { received += raw } }
+    defer { messages = received }
     var sentRequest = false
     func flush() { let out = conn.takeOutput(); if !out.isEmpty { try? sock.sendAll(out) } }
     flush()
@@ -85,6 +90,7 @@ func drive(_ conn: TLSConnection, _ sock: POSIXSocket, request: [UInt8]?, idle: 
 func capture(_ args: [String]) -> Never {
     guard args.count == 3 else { die(usage) }
     let bytes: [UInt8]
+    var messages: [UInt8] = []
     do {
         if args[0] == "capture-server" {
             guard let port = UInt16(args[1]) else { die("bad port \(args[1])") }
@@ -92,7 +98,7 @@ func capture(_ args: [String]) -> Never {
             print("listening on 127.0.0.1:\(port)")
             fflush(stdout)
             let sock = try listener.accept(timeout: 60)
-            bytes = drive(FuzzPeers.server(), sock, request: nil)
+            bytes = drive(FuzzPeers.server(), sock, request: nil, messages: &messages)
             sock.close()
         } else {
             let parts = args[1].split(separator: ":")
@@ -100,19 +106,26 @@ func capture(_ args: [String]) -> Never {
             let sock = try POSIXSocket.connect(host: String(parts[0]), port: port, timeout: 10)
             let conn = FuzzPeers.client()
             try conn.start()
-            bytes = drive(conn, sock, request: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+            bytes = drive(conn, sock, request: Array("GET / HTTP/1.0\r\n\r\n".utf8), messages: &messages)
             sock.close()
         }
     } catch {
         die("\(error)")
     }
-    guard FileManager.default.createFile(atPath: args[2], contents: Data(bytes)) else { die("cannot write \(args[2])") }
+    guard FileManager.default.createFile(atPath: args[2], contents: Data(bytes)),
+          FileManager.default.createFile(atPath: args[2] + ".msgs", contents: Data(messages)) else { die("cannot write \(args[2])") }
     exit(0)
 }
 
 // MARK: - main
 
 var arguments = CommandLine.arguments
+// libFuzzer re-runs this binary for -merge, -fork and -jobs with argv[0] and its
+// own flags only: the target then comes from TLS_FUZZ_TARGET, set below.
+if arguments.count >= 2, arguments[1].hasPrefix("-"), arguments[1] != "--list", arguments[1] != "--help", arguments[1] != "-h",
+   let t = ProcessInfo.processInfo.environment["TLS_FUZZ_TARGET"] {
+    arguments.insert(t, at: 1)
+}
 guard arguments.count >= 2 else { die(usage) }
 let command = arguments[1]
 switch command {
@@ -135,6 +148,7 @@ if command == "all" {
 guard selected.count == 1 else { die("fuzz one target at a time") }
 /// The chosen target, reached from the C callback (which cannot capture).
 nonisolated(unsafe) var fuzzTarget: FuzzTarget = selected[0]
+setenv("TLS_FUZZ_TARGET", fuzzTarget.name, 1)
 // libFuzzer sees argv[0] and the arguments after TARGET.
 var cArgs: [UnsafeMutablePointer<CChar>?] = ([arguments[0]] + arguments.dropFirst(2)).map { strdup($0) }
 var argc = Int32(cArgs.count)
