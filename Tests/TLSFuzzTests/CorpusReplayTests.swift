@@ -24,9 +24,8 @@ final class CorpusReplayTests: XCTestCase {
     }
 
     func testRegressionsReplayThroughEveryTarget() {
-        let files = corpusFiles("regressions")
-        XCTAssertFalse(files.isEmpty, "no regression cases")
-        replay(files)
+        // Inputs that once crashed, hung or ran out of memory (Vectors/corpus/regressions/README.md).
+        replay(corpusFiles("regressions"))
     }
 
     func testSeedCorporaReplayThroughEveryTarget() {
