@@ -514,3 +514,13 @@ extension ServerHandshake {
         return s
     }
 }
+
+extension ServerHandshake {
+    /// Zeroes this handshake's TLS 1.3 secrets in place when its connection ends.
+    func wipeSecrets() {
+        wipeStorage(clientHandshakeSecret)
+        if let m = master { wipeStorage(m.secret) }
+        pendingSecrets?.wipeStorage()
+        secrets?.wipeStorage()
+    }
+}

@@ -52,6 +52,11 @@ public final class TLSConnection {
 
     public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.role = role
+        var config = config
+        if let log = config.keyLog {
+            // The key log gets its own copies: ours are wiped in place when the connection ends.
+            config.keyLog = { label, random, secret in log(label, random, secret.map { $0 }) }
+        }
         self.config = config
         self.random = random
         var limits = RecordLimits()
@@ -138,14 +143,21 @@ public final class TLSConnection {
         try? writer.write(.alert, Alert.closeNotify.encode(), into: &output)
         sentClose = true
         if peerClosed || status != .established { status = .closed }
-        wipeSecrets()
+        // Reading goes on until the peer's close_notify (KeyUpdate and tickets need the secrets).
+        if status == .closed { wipeSecrets() }
     }
+
+    deinit { wipeSecrets() }
+
+    /// The TLS 1.3 secrets this connection still holds (tests check they are zero once it ended).
+    var heldSecrets: [[UInt8]] { secrets?.all ?? [] }
 
     /// TLS 1.3 KeyUpdate: new sending keys, and optionally asks the peer to update too.
     public func updateKeys(requestPeerUpdate: Bool) throws {
         guard status == .established, session12 == nil, var s = secrets else { throw HandshakeError(.internalError, "KeyUpdate needs an established TLS 1.3 connection") }
         try guarded {
             try writer.write(.handshake, KeyUpdate(updateRequested: requestPeerUpdate).encode(), into: &output)
+            let old = role == .client ? s.clientTrafficSecret : s.serverTrafficSecret
             if role == .client {
                 s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
                 writer.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
@@ -154,6 +166,7 @@ public final class TLSConnection {
                 writer.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
             }
             secrets = s
+            wipeStorage(old)
         }
     }
 
@@ -219,7 +232,10 @@ public final class TLSConnection {
     }
 
     private func wipeSecrets() {
-        secrets?.wipe()
+        // In place, so the handshake's copies (which share the storage) are zeroed too.
+        secrets?.wipeStorage()
+        client?.wipeSecrets()
+        server?.wipeSecrets()
         if var t = session12 { secureZero(&t.masterSecret); session12 = t }
     }
 
@@ -327,7 +343,7 @@ public final class TLSConnection {
             let alert = try Alert(bytes: record.fragment)
             if alert.description == .closeNotify {
                 peerClosed = true
-                if sentClose { status = .closed }
+                if sentClose { status = .closed; wipeSecrets() }
                 return
             }
             if alert.level == .warning && (alert.description == .userCanceled || isTLS12) {
@@ -433,6 +449,7 @@ public final class TLSConnection {
                 throw HandshakeError.unexpected("too many KeyUpdates without data")
             }
             guard reassembler.isEmpty else { throw HandshakeError.unexpected("KeyUpdate not at a record boundary") }
+            let old = role == .client ? s.serverTrafficSecret : s.clientTrafficSecret
             if role == .client {
                 s.serverTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.serverTrafficSecret)
                 reader.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
@@ -441,6 +458,7 @@ public final class TLSConnection {
                 reader.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
             }
             secrets = s
+            wipeStorage(old)
             if ku.updateRequested && !sentClose {
                 try updateKeys(requestPeerUpdate: false)
             }
