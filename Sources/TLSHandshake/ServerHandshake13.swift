@@ -388,7 +388,7 @@ public final class ServerHandshake {
         let b = ch.extensions.filter { !mayChange.contains($0.type) }
         guard a == b else { throw HandshakeError.illegal("second ClientHello changed its extensions") }
         if let expectedCookie {
-            guard let data = ch.extensions.first(ExtensionType.cookie), try ExtensionCodec.cookie(data) == expectedCookie else {
+            guard let data = ch.extensions.first(ExtensionType.cookie), constantTimeEquals(try ExtensionCodec.cookie(data), expectedCookie) else {
                 throw HandshakeError.illegal("second ClientHello does not echo the cookie")
             }
         }
