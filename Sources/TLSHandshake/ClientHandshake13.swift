@@ -484,7 +484,7 @@ public final class ClientHandshake {
         actions.append(.send(finished))
         let resumption = master.resumptionMasterSecret(transcriptHash: transcript.currentHash())
         secrets = TLS13Secrets(suite: suite, clientTrafficSecret: clientApp, serverTrafficSecret: serverApp,
-                               exporterMasterSecret: exporter, resumptionMasterSecret: resumption)
+                               exporterMasterSecret: exporter, resumptionMasterSecret: resumption, transcript: transcript)
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientApp)))
         actions.append(.setReadKeys(try tls13Cipher(suite, secret: serverApp)))
         state = .connected

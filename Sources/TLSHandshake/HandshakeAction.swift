@@ -58,6 +58,11 @@ public struct TLS13Secrets {
     public var serverTrafficSecret: [UInt8]
     public var exporterMasterSecret: [UInt8]
     public var resumptionMasterSecret: [UInt8]
+    /// The handshake transcript through the client Finished: post-handshake
+    /// authentication continues it (RFC 8446 4.4).
+    public var transcript = Transcript()
+    /// Server: the client offered post_handshake_auth.
+    public var peerOffersPostHandshakeAuth = false
 
     mutating func wipe() {
         secureZero(&clientTrafficSecret)

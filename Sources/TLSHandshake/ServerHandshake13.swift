@@ -31,6 +31,7 @@ public final class ServerHandshake {
     private var clientRandom: [UInt8] = []
     private var ticketsIssued: UInt16 = 0
     private var resumedSession: StoredSession?
+    private var clientOffersPostHandshakeAuth = false
     /// True while 0-RTT data is being read (between ClientHello and EndOfEarlyData).
     public private(set) var acceptingEarlyData = false
     private var earlyDataAccepted: Bool?
@@ -91,6 +92,10 @@ public final class ServerHandshake {
         let ch = try ClientHello(body: m.body)
         let ext = ch.extensions
         if let sni = ext.first(ExtensionType.serverName) { serverName = try ExtensionCodec.serverName(sni) }
+        if let pha = ext.first(ExtensionType.postHandshakeAuth) {
+            try ExtensionCodec.empty(pha, "post_handshake_auth")
+            clientOffersPostHandshakeAuth = true
+        }
         let versions: [UInt16]
         if let versionsData = ext.first(ExtensionType.supportedVersions) {
             versions = try ExtensionCodec.clientSupportedVersions(versionsData)
@@ -439,6 +444,8 @@ public final class ServerHandshake {
         guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
         transcript.add(m.raw)
         pending.resumptionMasterSecret = master.resumptionMasterSecret(transcriptHash: transcript.currentHash())
+        pending.transcript = transcript
+        pending.peerOffersPostHandshakeAuth = clientOffersPostHandshakeAuth
         secrets = pending
         pendingSecrets = nil
         self.master = nil

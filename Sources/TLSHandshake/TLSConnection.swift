@@ -37,6 +37,7 @@ public final class TLSConnection {
     private var renegotiations = 0
     private var warningAlertsInARow = 0
     private var earlyDataReceived = 0
+    private var pendingClientAuth: PendingClientAuth?
     /// Client: sessions this connection can be resumed with (newest last).
     public private(set) var sessions: [StoredSession] = []
     /// Set by `invalidateSession`: nothing from this connection is resumed again.
@@ -123,6 +124,10 @@ public final class TLSConnection {
         }
         guard !sentClose else { throw HandshakeError(.internalError, "cannot write after close") }
         try guarded {
+            // Change keys well before the AEAD's usage limit (RFC 8446 5.5).
+            if secrets != nil, writer.cipher?.keyUpdateRecommended == true {
+                try updateKeys(requestPeerUpdate: false)
+            }
             try writer.write(.applicationData, data, into: &output)
             keyUpdatesInARow = 0
         }
@@ -138,11 +143,18 @@ public final class TLSConnection {
         wipeSecrets()
     }
 
+    /// KeyUpdates this side sent (requested or automatic).
+    public private(set) var sentKeyUpdates = 0
+
+    /// Test hook: pretend the current write key already protected `count` records.
+    func forceRecordCountForTesting(_ count: UInt64) { writer.cipher?.forceRecordsProtected(count) }
+
     /// TLS 1.3 KeyUpdate: new sending keys, and optionally asks the peer to update too.
     public func updateKeys(requestPeerUpdate: Bool) throws {
         guard status == .established, session12 == nil, var s = secrets else { throw HandshakeError(.internalError, "KeyUpdate needs an established TLS 1.3 connection") }
         try guarded {
             try writer.write(.handshake, KeyUpdate(updateRequested: requestPeerUpdate).encode(), into: &output)
+            sentKeyUpdates += 1
             if role == .client {
                 s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
                 writer.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
@@ -153,6 +165,27 @@ public final class TLSConnection {
             secrets = s
         }
     }
+
+    /// TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2): sends a
+    /// CertificateRequest; the client's answer arrives through `receive` and
+    /// updates `negotiated.peer`. `required` makes an empty answer fatal
+    /// (certificate_required).
+    public func requestClientCertificate(required: Bool = false) throws {
+        guard role == .server, status == .established, let s = secrets else {
+            throw HandshakeError(.internalError, "post-handshake authentication needs an established TLS 1.3 server connection")
+        }
+        guard s.peerOffersPostHandshakeAuth else { throw HandshakeError(.internalError, "the client did not offer post_handshake_auth") }
+        guard pendingClientAuth == nil else { throw HandshakeError(.internalError, "a client certificate request is already pending") }
+        try guarded {
+            let context = random.bytes(8)
+            let (cr, t) = PostHandshakeAuth.request(config, secrets: s, context: context)
+            try writer.write(.handshake, cr, into: &output)
+            pendingClientAuth = PendingClientAuth(context: context, transcript: t, required: required)
+        }
+    }
+
+    /// True while a post-handshake client authentication is in progress.
+    public var awaitingClientCertificate: Bool { pendingClientAuth != nil }
 
     /// TLS-Exporter (RFC 8446 7.5 / RFC 5705).
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws -> [UInt8] {
@@ -175,6 +208,40 @@ public final class TLSConnection {
         sessions.removeAll()
         if let key = config.sessionKey { config.clientSessionStore?.remove(key: key) }
         if let id = negotiated?.sessionID, !id.isEmpty { config.serverSessionStore?.remove(id: id) }
+    }
+
+    private func continueClientAuth(_ p: inout PendingClientAuth, _ m: ReceivedMessage, secrets s: TLS13Secrets) throws {
+        switch (p.step, m.type) {
+        case (.certificate, .certificate):
+            let cert = try Certificate13(body: m.body, maxEntries: config.limits.maxCertificateChainLength)
+            guard cert.context == p.context else { throw HandshakeError.illegal("Certificate context does not match the request") }
+            p.transcript.add(m.raw)
+            if cert.entries.isEmpty {
+                if p.required { throw HandshakeError(.certificateRequired, "client sent no certificate") }
+                p.step = .finished
+            } else {
+                p.peer = try verifyPeerChain(config, chain: cert.entries.map(\.data), serverName: nil, peer: .client)
+                p.step = .certificateVerify
+            }
+        case (.certificateVerify, .certificateVerify):
+            let cv = try CertificateVerify(body: m.body)
+            guard let peer = p.peer, let scheme = SignatureScheme(rawValue: cv.scheme), config.signatureSchemes.contains(scheme),
+                  scheme.matches(peer.publicKey, tls13: true) else {
+                throw HandshakeError.illegal("client CertificateVerify uses a scheme we did not offer")
+            }
+            let content = CertificateVerify.signedContent(transcriptHash: p.transcript.currentHash(), server: false)
+            do { try peer.publicKey.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm) }
+            catch { throw HandshakeError(.decryptError, "client CertificateVerify signature does not verify") }
+            p.transcript.add(m.raw)
+            p.step = .finished
+        case (.finished, .finished):
+            guard m.body.count == s.suite.hash.digestLength else { throw HandshakeError.decode("Finished of \(m.body.count) bytes") }
+            let expected = TLS13KDF.finishedVerifyData(s.suite.hash, trafficSecret: s.clientTrafficSecret, transcriptHash: p.transcript.currentHash())
+            guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
+            if let peer = p.peer { negotiated?.peer = peer }
+        default:
+            throw HandshakeError.unexpected("\(m.type) during post-handshake authentication")
+        }
     }
 
     private func rememberSession(_ s: StoredSession) {
@@ -434,6 +501,17 @@ public final class TLSConnection {
             if ku.updateRequested && !sentClose {
                 try updateKeys(requestPeerUpdate: false)
             }
+        case .certificateRequest:
+            guard role == .client, !config.certificates.isEmpty || config.clientCertificateProvider != nil else {
+                throw HandshakeError.unexpected("post-handshake CertificateRequest without post_handshake_auth")
+            }
+            for message in try PostHandshakeAuth.answer(config, secrets: s, request: m) {
+                try writer.write(.handshake, message, into: &output)
+            }
+        case .certificate, .certificateVerify, .finished:
+            guard role == .server, var pending = pendingClientAuth else { throw HandshakeError.unexpected("\(m.type) after the handshake") }
+            try continueClientAuth(&pending, m, secrets: s)
+            pendingClientAuth = m.type == .finished ? nil : pending
         case .newSessionTicket:
             guard role == .client else { throw HandshakeError.unexpected("NewSessionTicket sent to a server") }
             let nst = try NewSessionTicket13(body: m.body)

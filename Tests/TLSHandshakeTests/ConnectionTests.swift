@@ -237,3 +237,49 @@ final class ConnectionTests: XCTestCase {
         for (k, v) in serverLog { XCTAssertEqual(clientLog[k], v, k) }
     }
 }
+
+final class PostHandshakeAuthTests: XCTestCase {
+    func testServerRequestsACertificateAfterTheHandshake() throws {
+        let clientCert = TestKeys.certified("client", TestKeys.ed25519)
+        var (c, s) = baseConfigs()
+        c.certificates = [clientCert]
+        s.peerVerifier = LabelVerifier([clientCert])
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertNil(pair.server.negotiated?.peer)
+        try pair.client.updateKeys(requestPeerUpdate: true)  // keys move on first: the Finished must use the current secret
+        try pair.pump()
+        try pair.server.requestClientCertificate(required: true)
+        XCTAssertTrue(pair.server.awaitingClientCertificate)
+        try pair.pump()
+        XCTAssertFalse(pair.server.awaitingClientCertificate)
+        XCTAssertEqual(pair.server.negotiated?.peer?.chain, clientCert.chain)
+        try pair.client.write([1]); try pair.pump()
+        XCTAssertEqual(pair.readAll(pair.server), [1])
+    }
+
+    func testRequiredButNoCertificateIsCertificateRequired() throws {
+        var (c, s) = baseConfigs()
+        c.clientCertificateProvider = { _ in nil }  // offers post_handshake_auth but has nothing
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        try pair.server.requestClientCertificate(required: true)
+        assertAlert(try pair.pump(), .certificateRequired)
+        (c, s) = baseConfigs()
+        let plain = Pair(client: c, server: s)
+        try plain.pump()
+        XCTAssertThrowsError(try plain.server.requestClientCertificate(), "the client never offered post_handshake_auth")
+    }
+
+    func testAutomaticKeyUpdateNearTheAEADLimit() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        var clientLog: [String] = []
+        pair.client.onHandshakeMessage = { sent, raw in if sent { clientLog.append(HandshakeType(rawValue: raw[0])?.name ?? "?") } }
+        pair.client.forceRecordCountForTesting(1 << 24)
+        try pair.client.write([1]); try pair.pump()
+        XCTAssertEqual(pair.readAll(pair.server), [1])
+        XCTAssertTrue(pair.client.sentKeyUpdates > 0, "a KeyUpdate went out before the write")
+    }
+}
