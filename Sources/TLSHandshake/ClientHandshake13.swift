@@ -165,6 +165,9 @@ public final class ClientHandshake {
         if !config.certificates.isEmpty || config.clientCertificateProvider != nil {
             ext.append(Extension(type: ExtensionType.postHandshakeAuth, data: []))
         }
+        if let limit = config.recordSizeLimit {
+            ext.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(clamping: max(64, min(limit, 16385))))))
+        }
         if config.tls12Enabled && !config.sessionCacheDisabled && previousSession == nil {
             let ticket = offeredSession?.version == .tls12 ? offeredSession?.ticket ?? [] : []
             ext.append(Extension(type: ExtensionType.sessionTicket, data: ticket))
@@ -387,6 +390,12 @@ public final class ClientHandshake {
             alpn = String(decoding: chosen, as: UTF8.self)
         }
         if let data = ee.extensions.first(ExtensionType.serverName) { try ExtensionCodec.empty(data, "server_name") }
+        var actions: [HandshakeAction] = []
+        if let data = ee.extensions.first(ExtensionType.recordSizeLimit) {
+            let peer = Int(try ExtensionCodec.single16(data, "record_size_limit"))
+            guard peer >= 64 else { throw HandshakeError.illegal("record_size_limit below 64") }
+            actions.append(.limitRecordSize(peer: peer, ours: config.recordSizeLimit ?? 16385, version: .tls13))
+        }
         if let data = ee.extensions.first(ExtensionType.earlyData) {
             try ExtensionCodec.empty(data, "early_data")
             guard earlyDataSent, pskAccepted else { throw HandshakeError.illegal("server accepted early data we did not send") }
@@ -401,7 +410,7 @@ public final class ClientHandshake {
         } else {
             state = .waitCertificateOrCertificateRequest
         }
-        return []
+        return actions
     }
 
     private func handleCertificateRequest(_ m: ReceivedMessage) throws -> [HandshakeAction] {

@@ -111,6 +111,11 @@ public struct TLSConfiguration {
     /// Server: DER distinguished names to put in certificate_authorities.
     public var certificateAuthorities: [[UInt8]] = []
 
+    /// record_size_limit (RFC 8449) to advertise: the largest record we accept
+    /// (64...16385). Nil: the client does not send it; a server still answers
+    /// a client that does, with 16385 (TLS 1.3) or 16384 (TLS 1.2).
+    public var recordSizeLimit: Int?
+
     /// Client: add TLS_FALLBACK_SCSV (RFC 7507) because this is a retry with a lower version.
     public var sendFallbackSCSV = false
     /// TLS 1.2: accept or start secure renegotiation (RFC 5746). Insecure renegotiation never happens.

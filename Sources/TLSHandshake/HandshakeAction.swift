@@ -15,6 +15,9 @@ public enum HandshakeAction {
     case sendApplicationData([UInt8])
     /// The server rejected 0-RTT: skip the client's early data, up to this many bytes.
     case skipEarlyData(Int)
+    /// record_size_limit (RFC 8449) agreed: the peer's limit for what we send,
+    /// ours for what we accept, and the version that frames them.
+    case limitRecordSize(peer: Int, ours: Int, version: ProtocolVersion)
     /// The handshake is complete (the application may now send and receive).
     case complete(NegotiatedParameters)
 }

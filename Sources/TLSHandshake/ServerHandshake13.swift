@@ -182,6 +182,16 @@ public final class ServerHandshake {
                 eeExtensions.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([chosen])))
             }
         }
+        // record_size_limit (RFC 8449): honour the client's, announce ours.
+        var peerRecordLimit: Int? = nil
+        if let data = ext.first(ExtensionType.recordSizeLimit) {
+            let limit = Int(try ExtensionCodec.single16(data, "record_size_limit"))
+            guard limit >= 64 else { throw HandshakeError.illegal("record_size_limit below 64") }
+            peerRecordLimit = limit
+            let ours = max(64, min(config.recordSizeLimit ?? 16385, 16385))
+            eeExtensions.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(ours))))
+        }
+
         // Resumption (RFC 8446 4.2.11): the first identity whose ticket opens and whose binder verifies.
         var pskIndex: Int? = nil
         if let pskData = ext.first(ExtensionType.preSharedKey), !config.sessionCacheDisabled {
@@ -276,6 +286,9 @@ public final class ServerHandshake {
         var actions: [HandshakeAction] = [.send(sh)]
         if !ch.sessionID.isEmpty && !sentHelloRetryRequest { actions.append(.sendChangeCipherSpec) }
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: serverHandshakeSecret)))
+        if let peer = peerRecordLimit {
+            actions.append(.limitRecordSize(peer: peer, ours: max(64, min(config.recordSizeLimit ?? 16385, 16385)), version: .tls13))
+        }
 
         let ee = EncryptedExtensions(extensions: eeExtensions).encode()
         transcript.add(ee)

@@ -320,6 +320,10 @@ public final class TLSConnection {
                 try writer.write(.applicationData, data, into: &output)
             case .skipEarlyData(let maxBytes):
                 reader.skipRejectedEarlyData(maxBytes: maxBytes)
+            case .limitRecordSize(let peer, let ours, let version):
+                try flushHandshake()
+                writer.maxFragmentLength = RecordLimits.contentLimit(forRecordSizeLimit: peer, version: version)
+                reader.limits.applyRecordSizeLimit(ours, version: version)
             case .setReadKeys(let cipher):
                 // RFC 8446 5.1: handshake messages must not span a key change.
                 guard reassembler.isEmpty else {

@@ -220,7 +220,7 @@ public struct TraceReplay {
             random += try privateKey(for: group, side: "server")
             random += sh.random
             config.extraEncryptedExtensions = ee.extensions.filter {
-                ![ExtensionType.serverName, ExtensionType.alpn, ExtensionType.earlyData].contains($0.type)
+                ![ExtensionType.serverName, ExtensionType.alpn, ExtensionType.earlyData, ExtensionType.recordSizeLimit].contains($0.type)
             }
             if let cookie = trace.value("hrr_cookie") { config.helloRetryCookie = { _ in cookie } }
             if let nstBytes = trace.value("new_session_ticket") {

@@ -283,3 +283,36 @@ final class PostHandshakeAuthTests: XCTestCase {
         XCTAssertTrue(pair.client.sentKeyUpdates > 0, "a KeyUpdate went out before the write")
     }
 }
+
+final class RecordSizeLimitTests: XCTestCase {
+    func testServerHonoursTheClientsRecordSizeLimit() throws {
+        var (c, s) = baseConfigs()
+        c.recordSizeLimit = 100
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        let data = [UInt8](repeating: 0x5a, count: 1000)
+        try pair.server.write(data)
+        let wire = pair.server.takeOutput()
+        // Walk the records: none carries more than 99 bytes of content (+1 type byte, +16 tag).
+        var i = 0, records = 0
+        while i + 5 <= wire.count {
+            let len = Int(wire[i + 3]) << 8 | Int(wire[i + 4])
+            XCTAssertLessThanOrEqual(len, 100 + 16)
+            i += 5 + len
+            records += 1
+        }
+        XCTAssertEqual(records, 11, "1000 bytes in 99-byte pieces")
+        try pair.client.receive(wire)
+        XCTAssertEqual(pair.readAll(pair.client), data)
+        // The client's own writes are not limited by its own advertisement.
+        try pair.client.write(data)
+        XCTAssertEqual(pair.client.takeOutput().count, 5 + 1000 + 1 + 16)
+    }
+
+    func testTooSmallLimitIsIllegalParameter() throws {
+        var (c, s) = baseConfigs()
+        c.overrideClientHelloExtensions = { ours, _ in ours + [Extension(type: ExtensionType.recordSizeLimit, data: [0, 63])] }
+        let pair = Pair(client: c, server: s)
+        assertAlert(try pair.pump(), .illegalParameter)
+    }
+}
