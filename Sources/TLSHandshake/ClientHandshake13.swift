@@ -50,6 +50,8 @@ public final class ClientHandshake {
     /// The TLS 1.2 session once a TLS 1.2 handshake completed.
     public var session12: TLS12Session? { tls12?.session }
     public var isTLS12: Bool { tls12 != nil }
+    /// The TLS 1.2 machine's state name (see Spec/tls12-states.md), once TLS 1.2 runs.
+    public var tls12State: String? { tls12?.state.rawValue }
     /// A TLS 1.2 session to keep, once a TLS 1.2 handshake completed.
     public var tls12NewSession: StoredSession? { tls12?.newSession }
     var offers13: Bool { config.tls13Enabled && previousSession == nil }

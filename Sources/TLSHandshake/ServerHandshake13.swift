@@ -47,6 +47,8 @@ public final class ServerHandshake {
 
     public var session12: TLS12Session? { tls12?.session }
     public var isTLS12: Bool { tls12 != nil }
+    /// The TLS 1.2 machine's state name (see Spec/tls12-states.md), once TLS 1.2 runs.
+    public var tls12State: String? { tls12?.state.rawValue }
 
     public func receivedChangeCipherSpec() throws -> [HandshakeAction] {
         guard let tls12 else { throw HandshakeError.unexpected("change_cipher_spec") }
