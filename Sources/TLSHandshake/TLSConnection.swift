@@ -199,6 +199,9 @@ public final class TLSConnection {
         return TLS13KDF.exporter(s.suite.hash, exporterSecret: s.exporterMasterSecret, label: label, context: context, length: length)
     }
 
+    /// The TLS 1.2 session state (renegotiation and exporter inputs), for tests.
+    var currentSessionForTesting: TLS12Session? { session12 }
+
     /// The newest resumable session (for `--sess-out` and `get_session_id`).
     public var currentSession: StoredSession? { sessionInvalidated ? nil : sessions.last }
 
