@@ -7,6 +7,8 @@ import TLSHandshake
 public final class TLSStream {
     public let socket: POSIXSocket
     public let connection: TLSConnection
+    /// Observes every byte sent (true) or received (false), e.g. for captures.
+    public var onWire: ((_ sent: Bool, _ bytes: [UInt8]) -> Void)?
 
     public init(socket: POSIXSocket, role: TLSConnection.Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.socket = socket
@@ -15,13 +17,17 @@ public final class TLSStream {
 
     private func flush() throws {
         let out = connection.takeOutput()
-        if !out.isEmpty { try socket.sendAll(out) }
+        if !out.isEmpty {
+            onWire?(true, out)
+            try socket.sendAll(out)
+        }
     }
 
     /// Reads from the socket and feeds the engine once; false at end of stream.
     private func pumpIn() throws -> Bool {
         let bytes = try socket.receive()
         if bytes.isEmpty { return false }
+        onWire?(false, bytes)
         do { try connection.receive(bytes) } catch {
             try? flush()  // the alert
             throw error

@@ -109,7 +109,10 @@ let socket: POSIXSocket
 do { socket = try POSIXSocket.connect(host: host, port: port, timeout: 30) } catch { die("\(error)") }
 let random = RecordingRandom()
 let stream = TLSStream(socket: socket, role: .client, config: config, random: random)
-if let recorder { stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .client, raw: raw) } }
+if let recorder {
+    stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .client, raw: raw) }
+    stream.onWire = { sent, bytes in recorder.wire(sent: sent, role: .client, bytes: bytes) }
+}
 
 func writeCapture() {
     guard let recorder, let recordPath else { return }

@@ -174,7 +174,10 @@ func serve(_ socket: POSIXSocket, id: Int) {
     try? socket.setTimeout(timeout)
     let random = RecordingRandom()
     let stream = TLSStream(socket: socket, role: .server, config: cfg, random: random)
-    if let recorder { stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .server, raw: raw) } }
+    if let recorder {
+        stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .server, raw: raw) }
+        stream.onWire = { sent, bytes in recorder.wire(sent: sent, role: .server, bytes: bytes) }
+    }
     defer {
         stream.close()
         socket.close()
