@@ -38,6 +38,7 @@ public final class ClientHandshake {
     private var earlyDataSent = false
     private var earlyDataAccepted: Bool?
     private var sentCompatibilityCCS = false
+    private var ocspResponse: [UInt8]?
 
     /// `renegotiatingFrom` starts a TLS 1.2 renegotiation (RFC 5746) of an
     /// established session.
@@ -166,6 +167,9 @@ public final class ClientHandshake {
         }
         if !config.certificates.isEmpty || config.clientCertificateProvider != nil {
             ext.append(Extension(type: ExtensionType.postHandshakeAuth, data: []))
+        }
+        if config.requestOCSPStapling {
+            ext.append(Extension(type: ExtensionType.statusRequest, data: CertificateStatusCodec.request))
         }
         if let limit = config.recordSizeLimit {
             ext.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(clamping: max(64, min(limit, 16385))))))
@@ -429,6 +433,15 @@ public final class ClientHandshake {
         guard cert.context.isEmpty else { throw HandshakeError.illegal("server Certificate with a non-empty context") }
         guard !cert.entries.isEmpty else { throw HandshakeError.decode("server sent an empty certificate chain") }
         let chain = cert.entries.map(\.data)
+        let offered = Set(clientHello?.extensions.map(\.type) ?? [])
+        for (i, entry) in cert.entries.enumerated() {
+            for e in entry.extensions {
+                guard offered.contains(e.type), e.type == ExtensionType.statusRequest || e.type == 18 else {
+                    throw HandshakeError(.unsupportedExtension, "certificate entry carries extension \(e.type) we did not offer")
+                }
+                if e.type == ExtensionType.statusRequest && i == 0 { ocspResponse = try CertificateStatusCodec.decode(e.data) }
+            }
+        }
         guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
@@ -505,7 +518,7 @@ public final class ClientHandshake {
         actions.append(.complete(NegotiatedParameters(
             version: .tls13, cipherSuite: suite, group: group, signatureScheme: peerScheme, alpn: alpn,
             serverName: config.serverName, peer: peer, resumed: pskAccepted, usedHelloRetryRequest: receivedHelloRetryRequest,
-            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil)))
+            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil, ocspResponse: ocspResponse)))
         return actions
     }
 

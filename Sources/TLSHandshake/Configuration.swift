@@ -12,6 +12,8 @@ public struct CertifiedKey {
     /// Replaces the private-key operation (hardware keys, or trace replays
     /// whose randomised signatures must be reproduced exactly).
     public var signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])?
+    /// A DER OCSP response for the leaf, stapled when the client asks (RFC 6066 8, RFC 8446 4.4.2.1).
+    public var ocspResponse: [UInt8]?
 
     public init(chain: [[UInt8]], privateKey: PrivateKey, names: [String] = [],
                 signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])? = nil) {
@@ -111,6 +113,10 @@ public struct TLSConfiguration {
     /// Server: DER distinguished names to put in certificate_authorities.
     public var certificateAuthorities: [[UInt8]] = []
 
+    /// Client: ask the server to staple an OCSP response (status_request, RFC 6066 8).
+    /// The response is handed over as received, in `NegotiatedParameters.ocspResponse`.
+    public var requestOCSPStapling = false
+
     /// record_size_limit (RFC 8449) to advertise: the largest record we accept
     /// (64...16385). Nil: the client does not send it; a server still answers
     /// a client that does, with 16385 (TLS 1.3) or 16384 (TLS 1.2).
@@ -194,6 +200,8 @@ public struct NegotiatedParameters {
     public var earlyDataAccepted: Bool? = nil
     /// TLS 1.2 session ID (empty when none).
     public var sessionID: [UInt8] = []
+    /// The stapled OCSP response, when the client asked and the server sent one (not validated here).
+    public var ocspResponse: [UInt8]? = nil
 }
 
 /// What a server seals into a TLS 1.3 session ticket.

@@ -176,6 +176,8 @@ final class ServerHandshake12 {
         suite = chosenSuite
         scheme = chosenScheme
         certifiedChain = certified.chain
+        let stapling = ext.has(ExtensionType.statusRequest) && certified.ocspResponse != nil
+        if stapling { shExt.append(Extension(type: ExtensionType.statusRequest, data: [])) }
         if caching && config.serverSessionStore != nil && !issueTicket { sessionID = random.bytes(32) }
 
         transcript = RawTranscript(chosenSuite.hash)
@@ -187,6 +189,11 @@ final class ServerHandshake12 {
         let cert = Certificate12(chain: certified.chain).encode()
         transcript.add(cert)
         actions.append(.send(cert))
+        if stapling, let ocsp = certified.ocspResponse {
+            let status = handshakeMessage(.certificateStatus, CertificateStatusCodec.encode(ocsp))
+            transcript.add(status)
+            actions.append(.send(status))
+        }
 
         let key: KeyAgreementPrivateKey
         do { key = try g.keyAgreement.generate(random: random) } catch { throw HandshakeError(.internalError, "key generation failed") }

@@ -308,7 +308,11 @@ public final class ServerHandshake {
         }
 
         if let certified, let signScheme {
-            let cert = Certificate13(context: [], entries: certified.chain.map { CertificateEntry(data: $0) }).encode()
+            var entries = certified.chain.map { CertificateEntry(data: $0) }
+            if let ocsp = certified.ocspResponse, ext.has(ExtensionType.statusRequest), !entries.isEmpty {
+                entries[0].extensions = [Extension(type: ExtensionType.statusRequest, data: CertificateStatusCodec.encode(ocsp))]
+            }
+            let cert = Certificate13(context: [], entries: entries).encode()
             transcript.add(cert)
             actions.append(.send(cert))
 

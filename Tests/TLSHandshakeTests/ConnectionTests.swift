@@ -316,3 +316,40 @@ final class RecordSizeLimitTests: XCTestCase {
         assertAlert(try pair.pump(), .illegalParameter)
     }
 }
+
+final class OCSPStaplingTests: XCTestCase {
+    let response: [UInt8] = [0x30, 0x03, 0x0a, 0x01, 0x00]  // OCSPResponse { responseStatus successful } stand-in
+
+    func testStapledResponseReachesTheClientInBothVersions() throws {
+        for version in [ProtocolVersion.tls13, .tls12] {
+            var key = TestKeys.certified("p256", TestKeys.ecdsaP256)
+            key.ocspResponse = response
+            var (c, s) = baseConfigs(serverKey: key)
+            c.minVersion = version; c.maxVersion = version; s.minVersion = version; s.maxVersion = version
+            c.requestOCSPStapling = true
+            var pair = Pair(client: c, server: s)
+            try pair.pump()
+            XCTAssertEqual(pair.client.negotiated?.ocspResponse, response, "\(version)")
+            // Not asked, not sent.
+            c.requestOCSPStapling = false
+            pair = Pair(client: c, server: s)
+            try pair.pump()
+            XCTAssertNil(pair.client.negotiated?.ocspResponse, "\(version)")
+        }
+    }
+
+    func testUnrequestedStapleIsUnsupportedExtension() throws {
+        let (c, s) = baseConfigs()
+        let client = ClientHandshake(config: c, random: ScriptedRandom(seed: [1]))
+        let server = ServerHandshake(config: s, random: ScriptedRandom(seed: [2]))
+        var ch: [UInt8] = []
+        for a in try client.start() { if case .send(let m) = a { ch = m } }
+        var flight: [[UInt8]] = []
+        for a in try server.handle(try ReceivedMessage(raw: ch)) { if case .send(let m) = a { flight.append(m) } }
+        _ = try client.handle(try ReceivedMessage(raw: flight[0]))
+        _ = try client.handle(try ReceivedMessage(raw: flight[1]))
+        var cert = try Certificate13(body: Array(flight[2].dropFirst(4)))
+        cert.entries[0].extensions = [Extension(type: ExtensionType.statusRequest, data: [1, 0, 0, 1, 0])]
+        assertAlert(_ = try client.handle(try ReceivedMessage(raw: cert.encode())), .unsupportedExtension)
+    }
+}

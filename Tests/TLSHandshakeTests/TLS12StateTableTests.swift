@@ -32,8 +32,9 @@ final class TLS12StateTableTests: XCTestCase {
         var toServer: [Item] = []
         var toClient: [Item] = []
 
-        init(clientAuth: Bool = false, resumeWith session: StoredSession? = nil, ticket: Bool = false) throws {
-            let serverKey = TestKeys.certified("p256", TestKeys.ecdsaP256)
+        init(clientAuth: Bool = false, resumeWith session: StoredSession? = nil, ticket: Bool = false, ocsp: Bool = false) throws {
+            var serverKey = TestKeys.certified("p256", TestKeys.ecdsaP256)
+            if ocsp { serverKey.ocspResponse = [0x30, 0x03, 0x0a, 0x01, 0x00] }
             let clientCert = TestKeys.certified("client", TestKeys.ecdsaP384)
             var (c, s) = baseConfigs(serverKey: serverKey)
             c.minVersion = .tls12; c.maxVersion = .tls12
@@ -44,6 +45,7 @@ final class TLS12StateTableTests: XCTestCase {
                 c.certificates = [clientCert]
             }
             if ticket { s.ticketProtector = IdentityProtector() }
+            if ocsp { c.requestOCSPStapling = true }
             if let session { c.resumeSession = session; s.ticketProtector = IdentityProtector() }
             client = ClientHandshake(config: c, random: ScriptedRandom(seed: [4]))
             server = ServerHandshake(config: s, random: ScriptedRandom(seed: [5]))
@@ -93,8 +95,8 @@ final class TLS12StateTableTests: XCTestCase {
 
     /// Drives until `side` is in `state` with `message` next in its queue.
     func drive(client: Bool, to state: String, next message: String) throws -> Drive? {
-        for variant in 0..<3 {
-            let d = try Drive(clientAuth: variant == 1, ticket: variant == 2)
+        for variant in 0..<4 {
+            let d = try Drive(clientAuth: variant == 1, ticket: variant == 2, ocsp: variant == 3)
             try d.run {
                 let s = client ? d.client.tls12State : d.server.tls12State
                 return s == state && head(client ? d.toClient : d.toServer) == message

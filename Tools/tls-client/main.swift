@@ -11,7 +11,8 @@ let usage = """
 usage: tls-client HOST:PORT [--servername N] [--cafile F | --insecure] [--cert F --key F [--pass P]]
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--key-shares S] [--alpn LIST] [--get PATH]
                   [--keyupdate] [--renegotiate] [--wait SEC] [--keylog FILE] [--record FILE] [--quiet]
-                  [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache]
+                  [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache] [--status]
+                  [--record-size-limit N]
   Sends standard input (or an HTTP GET for PATH), prints what comes back, then a status
   block (protocol, cipher, group, ALPN, peer subject and issuer, verification, resumed).
   Exits 0 on success, 1 on a TLS or certificate failure (named), 2 on bad usage.
@@ -64,6 +65,8 @@ while !args.isEmpty {
     case "--sess-in": sessIn = value(a)
     case "--early-data": earlyDataFile = value(a)
     case "--no-session-cache": config.sessionCacheDisabled = true
+    case "--status": config.requestOCSPStapling = true
+    case "--record-size-limit": guard let n = Int(value(a)), n >= 64 else { die("bad --record-size-limit", 2) }; config.recordSizeLimit = n
     case "-h", "--help": print(usage); exit(0)
     default:
         if a.hasPrefix("-") || target != nil { die("unknown argument \(a)\n\(usage)", 2) }
@@ -185,6 +188,7 @@ if !quiet, let n = c.negotiated {
     lines += ["hello retry: \(n.usedHelloRetryRequest ? "yes" : "no")",
               "resumed: \(n.resumed ? "yes" : "no")",
               "early data: \(early)",
+              "ocsp response: \(n.ocspResponse.map { "\($0.count) bytes" } ?? "none")",
               "bytes received: \(received.count)"]
     print(lines.joined(separator: "\n"))
 }

@@ -13,7 +13,7 @@ usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafi
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--alpn LIST] [--www|--echo]
                   [--hrr] [--no-renegotiation] [--cert-out FILE] [--keylog FILE] [--record FILE] [--timeout SEC]
                   [--max-connections N] [--quiet] [--ticket-keys FILE] [--rotate-ticket-keys] [--no-tickets]
-                  [--session-cache SIZE] [--max-early-data N]
+                  [--session-cache SIZE] [--max-early-data N] [--ocsp FILE] [--record-size-limit N]
   With no --cert, a self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1 is
   made at start and its PEM written to --cert-out (default ./tls-server-cert.pem).
   --www answers each HTTP request with a page describing the connection; --echo (the
@@ -47,6 +47,7 @@ var ticketKeyFile: String? = nil
 var rotateKeys = false
 var tickets = true
 var sessionCacheSize = 20_000
+var ocspFile: String? = nil
 
 var args = Array(CommandLine.arguments.dropFirst())
 func value(_ flag: String) -> String {
@@ -84,6 +85,8 @@ while !args.isEmpty {
     case "--max-connections": guard let n = Int(value(a)) else { fail("bad count") }; maxConnections = n
     case "--quiet", "-q": quiet = true
     case "--ticket-keys": ticketKeyFile = value(a)
+    case "--ocsp": ocspFile = value(a)
+    case "--record-size-limit": guard let n = Int(value(a)), n >= 64 else { fail("bad --record-size-limit") }; config.recordSizeLimit = n
     case "--rotate-ticket-keys": rotateKeys = true
     case "--no-tickets": tickets = false
     case "--session-cache": guard let n = Int(value(a)), n >= 0 else { fail("bad --session-cache") }; sessionCacheSize = n
@@ -122,6 +125,10 @@ if certFiles.isEmpty {
                                                              passphrase: passphrase))
         } catch { fail("\(error)") }
     }
+}
+if let ocspFile {
+    guard let der = FileManager.default.contents(atPath: ocspFile) else { fail("cannot read \(ocspFile)") }
+    for i in config.certificates.indices { config.certificates[i].ocspResponse = Array(der) }
 }
 if verifyClient != .none {
     config.clientAuthentication = verifyClient
