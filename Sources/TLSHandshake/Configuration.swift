@@ -181,6 +181,28 @@ public struct TLSConfiguration {
 
     public init() {}
 
+    /// Checks values that would not fit the wire format, so that encoding can never fail later.
+    public func validate() throws {
+        for p in alpnProtocols where p.utf8.isEmpty || p.utf8.count > 255 {
+            throw HandshakeError(.internalError, "ALPN protocol names must be 1 to 255 bytes (\(p.utf8.count))")
+        }
+        guard alpnProtocols.reduce(0, { $0 + 1 + $1.utf8.count }) < 65536 else { throw HandshakeError(.internalError, "ALPN list too long") }
+        if let n = serverName, n.utf8.count > 255 { throw HandshakeError(.internalError, "server name longer than 255 bytes") }
+        guard !cipherSuites.isEmpty else { throw HandshakeError(.internalError, "no cipher suite enabled") }
+        guard !groups.isEmpty else { throw HandshakeError(.internalError, "no group enabled") }
+        guard minVersion <= maxVersion else { throw HandshakeError(.internalError, "minimum version above maximum version") }
+        for c in certificates {
+            guard !c.chain.isEmpty, c.chain.allSatisfy({ !$0.isEmpty && $0.count < 1 << 24 }) else {
+                throw HandshakeError(.internalError, "certificate chain entries must be 1 byte to 16 MiB")
+            }
+            if let o = c.ocspResponse, o.isEmpty || o.count >= 1 << 24 { throw HandshakeError(.internalError, "OCSP response size") }
+        }
+        guard certificateAuthorities.allSatisfy({ !$0.isEmpty && $0.count < 65536 }) else {
+            throw HandshakeError(.internalError, "certificate authority names must be 1 to 65535 bytes")
+        }
+        if let l = recordSizeLimit, l < 64 || l > 16385 { throw HandshakeError(.internalError, "record_size_limit must be 64...16385") }
+    }
+
     var tls13Enabled: Bool { maxVersion.rawValue >= ProtocolVersion.tls13.rawValue && minVersion.rawValue <= ProtocolVersion.tls13.rawValue }
     var tls12Enabled: Bool { minVersion.rawValue <= ProtocolVersion.tls12.rawValue && maxVersion.rawValue >= ProtocolVersion.tls12.rawValue }
 }

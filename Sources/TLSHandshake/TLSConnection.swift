@@ -74,6 +74,7 @@ public final class TLSConnection {
     /// Client: produces the ClientHello. Server: nothing to do until bytes arrive.
     public func start() throws {
         guard status == .idle else { return }
+        do { try config.validate() } catch let e as HandshakeError { fail(e); throw e }
         status = .handshaking
         if let client {
             try guarded { try apply(try client.start()) }

@@ -353,3 +353,26 @@ final class OCSPStaplingTests: XCTestCase {
         assertAlert(_ = try client.handle(try ReceivedMessage(raw: cert.encode())), .unsupportedExtension)
     }
 }
+
+final class ConfigurationValidationTests: XCTestCase {
+    func testValuesThatCannotBeEncodedAreRefusedAtStart() {
+        let cases: [(String, (inout TLSConfiguration) -> Void)] = [
+            ("long ALPN", { $0.alpnProtocols = [String(repeating: "a", count: 256)] }),
+            ("empty ALPN", { $0.alpnProtocols = [""] }),
+            ("long SNI", { $0.serverName = String(repeating: "a", count: 256) + ".example" }),
+            ("no suites", { $0.cipherSuites = [] }),
+            ("min above max", { $0.minVersion = .tls13; $0.maxVersion = .tls12 }),
+            ("tiny record limit", { $0.recordSizeLimit = 10 }),
+        ]
+        for (name, change) in cases {
+            var (c, _) = baseConfigs()
+            change(&c)
+            let conn = TLSConnection(role: .client, config: c, random: ScriptedRandom(seed: [1]))
+            XCTAssertThrowsError(try conn.start(), name) { e in
+                XCTAssertEqual((e as? HandshakeError)?.alert, .internalError, name)
+            }
+            XCTAssertEqual(conn.status, .failed, name)
+            XCTAssertTrue(conn.takeOutput().isEmpty, "\(name): nothing goes on the wire")
+        }
+    }
+}
