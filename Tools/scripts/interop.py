@@ -4,7 +4,7 @@ s_client), GnuTLS 3.7 (gnutls-serv, gnutls-cli) and Python's ssl module, all on
 127.0.0.1.
 
     Tools/scripts/interop.py [--bin DIR] [--quick] [--filter SUBSTRING] [-j N]
-                             [--timeout SEC] [--keep] [--list] [-v]
+                             [--keep] [--list] [-v]
 
 Prints one line per case (PASS name / FAIL name: why / XFAIL name: why) and
 ends with the line "interop: N passed, M failed"; exits 1 if any case failed.
@@ -98,6 +98,7 @@ def tail(text, n=600):
 
 _live_lock = threading.Lock()
 _live = set()
+_aborting = threading.Event()   # set on interrupt: no new processes, every case fails fast
 STDBUF = ["stdbuf", "-oL", "-eL"] if shutil.which("stdbuf") else []
 
 
@@ -340,6 +341,8 @@ class Ctx:
         self.procs = []
 
     def spawn(self, argv, name=None, line_buffered=True):
+        if _aborting.is_set():
+            fail("interrupted")
         if time.monotonic() > self.deadline:
             fail("case timeout")
         p = Proc(argv, name or os.path.basename(argv[0]), cwd=self.env.tmp, line_buffered=line_buffered)
@@ -687,8 +690,9 @@ def python_client(ctx, port, nbytes=4096, sni="localhost", timeout=60, **cfg):
 # ---------------------------------------------------------------- case bodies
 
 def c_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_cert=False, alpn=False,
-           sni=False, keyupdate=False):
-    """Our client against openssl s_server -www."""
+           sni=False, keyupdate=False, ours_any_version=False):
+    """Our client against openssl s_server -www. ours_any_version: only the peer is
+    limited to the version, our client offers both."""
     if tls == "1.3":
         cert = cert or "ec256"
         sargs, cargs = ["-tls1_3"], ["--tls1_3"]
@@ -702,6 +706,8 @@ def c_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_
         cert = cert or kind
         sargs, cargs = ["-tls1_2", "-cipher", suite], ["--tls1_2"]
         want_cipher, ossl_cipher = iana, suite
+    if ours_any_version:
+        cargs = []
     want_group = group or "x25519"
     c, k = ctx.env.cert(cert)
     sargs += ["-cert", c, "-key", k]
@@ -742,7 +748,10 @@ def c_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_
         page = res["data"].decode("utf-8", "replace")
         if not page.startswith("HTTP/1.0 200 ok") or not page.rstrip().endswith("</HTML>"):
             fail("the s_server page did not arrive intact: %s" % tail(page[:200] + " ... " + page[-200:]))
-        for want in ("Protocol  : TLSv" + tls, "Cipher    : " + ossl_cipher):
+        wants = ["Protocol  : TLSv" + tls, "Cipher    : " + ossl_cipher]
+        if tls == "1.2":  # RFC 7627 and RFC 5746, as s_server saw them
+            wants += ["Extended master secret: yes", "Secure Renegotiation IS supported"]
+        for want in wants:
             if want not in page:
                 fail("s_server's page does not say %r" % want)
         if client_cert and "no client certificate available" in page:
@@ -809,6 +818,7 @@ def c_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
         sargs += ["-d", "4"]
         cargs += ["--keyupdate"]
     server, port = gnutls_server(ctx, sargs)
+    names_done = []
     for name in (["localhost", "other.test"] if sni else ["localhost"]):
         payload = payload_lines(64, "gnutls")
         res = our_client(ctx, port, cargs, payload=payload, servername=name, wait=1.0)
@@ -819,6 +829,18 @@ def c_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
                      signature_scheme=SIG_SCHEME[cert] if tls == "1.3" and name == "localhost" else None)
         if res["data"] != payload:
             fail("gnutls-serv's echo differs from what we sent (%d bytes sent, %d back)" % (len(payload), len(res["data"])))
+        # gnutls-serv's own view of the connection must match ours.
+        count = len(names_done) + 1
+        names_done.append(name)
+        if not server.wait_until(lambda: len(re.findall(r"- Description: ", server.out.decode("utf-8", "replace")))
+                                 >= count, ctx.until(5)):
+            fail("gnutls-serv logged no description of the connection: %s" % tail(server.text))
+        desc = re.findall(r"- Description: (.*)", server.text)[count - 1]
+        gn_cipher = GNUTLS_CIPHER.get(res["cipher"]) or \
+            next((v[3] for v in TLS12_SUITES.values() if v[0] == res["cipher"]), "?")
+        for token in ("(TLS%s-" % tls, "(%s)" % gn_cipher, GNUTLS_GROUP[res["group"]]):
+            if token not in desc:
+                fail("gnutls-serv says %r, we say %s %s %s" % (desc, res["protocol"], res["cipher"], res["group"]))
     if keyupdate:
         if not server.wait_until(lambda: b"received TLS 1.3 key update (1)" in server.err, ctx.until(3)):
             fail("gnutls-serv did not log our KeyUpdate (update_requested)")
@@ -826,7 +848,7 @@ def c_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
 
 def s_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_cert=False, alpn=False,
            sni=False, keyupdate_client=False, keyupdate_server=False, reneg_client=False, reneg_server=False,
-           server_certs=None, sigalgs=None, key_bits=None):
+           server_certs=None, sigalgs=None, key_bits=None, peer_any_version=False):
     """openssl s_client against our echo server. server_certs: the certificates our
     server holds (it must choose); key_bits: the size of the key s_client must get."""
     if tls == "1.3":
@@ -844,6 +866,8 @@ def s_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_
         sargs, cargs = ["--tls1_2"], ["-tls1_2", "-cipher", suite]
         want_cipher, ossl_cipher = iana, suite
     want_group = group or "x25519"
+    if peer_any_version:  # s_client offers TLS 1.3 too: our TLS 1.2-only server must not send a downgrade sentinel
+        cargs = [a for a in cargs if a not in ("-tls1_2", "-tls1_3")]
     if server_certs:
         certs = server_certs
     if sigalgs:
@@ -900,6 +924,10 @@ def s_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_
         if key_bits:
             m = re.search(r"Server public key is (\d+) bit", p.text)
             check("s_client server key size", int(m.group(1)) if m else None, key_bits)
+        if tls == "1.2":
+            for want in ("Extended master secret: yes", "Secure Renegotiation IS supported"):
+                if want not in p.text:
+                    fail("s_client does not say %r" % want)
         fields = server_handshake(ctx, server, idx)
         check_server(fields, protocol="TLSv" + tls, cipher=want_cipher, group=want_group,
                      hello_retry="yes" if hrr else "no", alpn="http/1.1" if alpn else "none",
@@ -979,7 +1007,7 @@ def s_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
 
 
 def s_python(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_cert=False, alpn=False,
-             sni=False, nbytes=8192):
+             sni=False, nbytes=8192, peer_any_version=False):
     """Python's ssl module against our echo server."""
     cfg = {}
     if tls == "1.3":
@@ -992,7 +1020,7 @@ def s_python(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
         iana, kind, _, _ = TLS12_SUITES[suite]
         certs = ["rsa", "ec256"] if kind == "rsa" else [kind, "rsa"]
         sargs = ["--tls1_2"]
-        cfg.update(max12=True, ciphers=suite)
+        cfg.update(max12=not peer_any_version, ciphers=suite)
         want_cipher = iana
     want_group = group or "x25519"
     if group:  # SSLContext.set_ecdh_curve limits the client's groups to that one curve
@@ -1039,8 +1067,15 @@ def c_ossl_renegotiate(ctx):
     client = ctx.spawn([ctx.env.client_bin, "%s:%d" % (HOST, port), "--servername", "localhost", "--cafile", ctx.env.ca,
                         "--tls1_2", "--renegotiate", "--wait", "1.5"], "tls-client")
     client.close_stdin()
-    server.expect(r"(?s)ClientHello.*ClientHello.*>>> TLS 1\.2, Handshake \[length [0-9a-f]+\], Finished.*"
-                  r">>> TLS 1\.2, Handshake \[length [0-9a-f]+\], Finished", ctx.until(15))
+    second = re.compile(r"(?s)ClientHello.*ClientHello.*>>> TLS 1\.2, Handshake \[length [0-9a-f]+\], Finished.*"
+                        r">>> TLS 1\.2, Handshake \[length [0-9a-f]+\], Finished")
+    server.wait_until(lambda: second.search(server.out.decode("utf-8", "replace")) or client.p.poll() is not None,
+                      ctx.until(15))
+    if not second.search(server.text):
+        client.wait_exit(ctx.until(3))
+        alerts = re.findall(r">>> TLS 1\.2, Alert \[length 0002\], (.*)", server.text)
+        fail("the renegotiation did not complete: s_server sent %s; tls-client: %s" %
+             (alerts or "no alert", client.errtext.strip() or "exit %s" % client.p.poll()))
     line = b"after-renegotiation-" + secrets.token_hex(16).encode() + b"\n"
     server.write(line)
     rc = client.wait_exit(ctx.until(20))
@@ -1238,7 +1273,8 @@ def build_cases():
     def add(name, fn, quick=False, timeout=40, **kw):
         cases.append(Case(name, fn, quick, timeout, **kw))
 
-    quick13 = {"suite-TLS_AES_256_GCM_SHA384", "group-secp384r1", "cert-rsa", "hrr", "client-cert", "keyupdate"}
+    quick13 = {"ossl": {"suite-TLS_AES_256_GCM_SHA384", "hrr", "client-cert", "keyupdate", "keyupdate-client"},
+               "gnutls": {"group-secp384r1", "cert-rsa", "hrr", "sni"}}
     for prefix, fn in (("c13-ossl", c_ossl), ("c13-gnutls", c_gnutls), ("s13-ossl", s_ossl), ("s13-gnutls", s_gnutls)):
         server_side = prefix.startswith("s")
         dims = [("suite-" + s, {"suite": s}) for s in TLS13_SUITES]
@@ -1251,10 +1287,7 @@ def build_cases():
         else:
             dims += [("keyupdate", {"keyupdate": True})]
         for dim, kw in dims:
-            quick = dim in quick13 and (dim != "keyupdate" or True) and \
-                ((prefix.endswith("ossl") and dim in ("suite-TLS_AES_256_GCM_SHA384", "hrr", "client-cert", "keyupdate"))
-                 or (prefix.endswith("gnutls") and dim in ("group-secp384r1", "cert-rsa", "hrr")))
-            add("%s-%s" % (prefix, dim), fn, quick=quick, tls="1.3", **kw)
+            add("%s-%s" % (prefix, dim), fn, quick=dim in quick13[prefix.split("-")[1]], tls="1.3", **kw)
     for dim, kw in ([("default", {}), ("group-secp256r1", {"group": "secp256r1"}),
                      ("group-secp384r1", {"group": "secp384r1"})] +
                     [("cert-" + c, {"cert": c}) for c in CERT_KINDS if c != "ec256"] +
@@ -1275,6 +1308,14 @@ def build_cases():
         add(prefix + "-client-cert", fn, quick=prefix == "s12-gnutls", tls="1.2", client_cert=True)
         add(prefix + "-alpn", fn, tls="1.2", alpn=True)
         add(prefix + "-sni", fn, tls="1.2", sni=True)
+    # Ed25519 and P-384 certificates with TLS 1.2 ECDHE-ECDSA (RFC 8422)
+    for prefix, fn in (("c12-ossl", c_ossl), ("s12-ossl", s_ossl), ("c12-gnutls", c_gnutls), ("s12-gnutls", s_gnutls)):
+        add(prefix + "-cert-ed25519", fn, tls="1.2", suite="ECDHE-ECDSA-AES128-GCM-SHA256", cert="ed25519")
+    # one side offers TLS 1.3 and 1.2, the other only 1.2
+    add("c12-ossl-version-fallback", c_ossl, tls="1.2", ours_any_version=True)
+    add("s12-ossl-version-fallback", s_ossl, quick=True, tls="1.2", peer_any_version=True)
+    add("s12-python-version-fallback", s_python, tls="1.2", suite="ECDHE-ECDSA-AES128-GCM-SHA256",
+        peer_any_version=True)
     # certificate choice: TLS 1.3 by signature_algorithms, TLS 1.2 by the client's curves (RFC 8422 5.1)
     add("s13-ossl-cert-by-sigalg", s_ossl, tls="1.3", server_certs=["ec256", "ec384"],
         sigalgs="ecdsa_secp384r1_sha384", key_bits=384)
@@ -1306,7 +1347,7 @@ def build_cases():
     add("fail-tls11-ossl-server", f_tls11_ossl_server)
     for peer in ("ossl", "gnutls"):
         for tls in ("1.3", "1.2"):
-            add("fail-%s-no-client-cert-tls%s" % (peer, tls[-1] and tls.replace(".", "")), f_client_cert,
+            add("fail-%s-no-client-cert-tls%s" % (peer, tls.replace(".", "")), f_client_cert,
                 peer=peer, tls=tls, cert=None)
             add("fail-%s-untrusted-client-cert-tls%s" % (peer, tls.replace(".", "")), f_client_cert,
                 peer=peer, tls=tls, cert="rogue-client")
@@ -1357,6 +1398,10 @@ def main():
         return 0
 
     bindir = os.path.abspath(args.bin)
+    if args.bin == ap.get_default("bin") and not os.path.isdir(bindir):
+        # run from elsewhere than the package root: use the package's own build directory
+        bindir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".build", "debug")
+        bindir = os.path.normpath(bindir)
     for tool in ("tls-server", "tls-client"):
         if not os.access(os.path.join(bindir, tool), os.X_OK):
             print("interop: %s not found in %s (build it, or pass --bin)" % (tool, bindir), file=sys.stderr)
@@ -1374,6 +1419,7 @@ def main():
         kill_all()
         sys.exit(128 + signum)
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     started = time.monotonic()
@@ -1381,7 +1427,8 @@ def main():
     print_lock = threading.Lock()
     try:
         make_certificates(env)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.j)) as pool:
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.j))
+        try:
             futures = {pool.submit(run_case, env, c, args.verbose): c for c in cases}
             for fut in concurrent.futures.as_completed(futures):
                 case = futures[fut]
@@ -1399,9 +1446,14 @@ def main():
                         failed += 1
                         print("FAIL %s%s: %s" % (case.name, timing, why))
                     sys.stdout.flush()
+        except BaseException:
+            _aborting.set()
+            kill_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     except KeyboardInterrupt:
-        kill_all()
-        print("interrupted", file=sys.stderr)
+        print("interop: interrupted", file=sys.stderr)
         return 130
     finally:
         kill_all()
