@@ -1310,7 +1310,7 @@ def build_cases():
         add(prefix + "-client-cert", fn, quick=prefix == "s12-gnutls", tls="1.2", client_cert=True)
         add(prefix + "-alpn", fn, tls="1.2", alpn=True)
         add(prefix + "-sni", fn, tls="1.2", sni=True)
-    # Ed25519 and P-384 certificates with TLS 1.2 ECDHE-ECDSA (RFC 8422)
+    # Ed25519 certificates with TLS 1.2 ECDHE-ECDSA (RFC 8422)
     for prefix, fn in (("c12-ossl", c_ossl), ("s12-ossl", s_ossl), ("c12-gnutls", c_gnutls), ("s12-gnutls", s_gnutls)):
         add(prefix + "-cert-ed25519", fn, tls="1.2", suite="ECDHE-ECDSA-AES128-GCM-SHA256", cert="ed25519")
     # one side offers TLS 1.3 and 1.2, the other only 1.2
