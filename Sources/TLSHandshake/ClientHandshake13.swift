@@ -39,6 +39,9 @@ public final class ClientHandshake {
     private var earlyDataAccepted: Bool?
     private var sentCompatibilityCCS = false
     private var ocspResponse: [UInt8]?
+    /// After ServerHello, alerts must be protected with the client handshake keys
+    /// (RFC 8446 6) even before our second flight installs them.
+    public private(set) var alertCipher: RecordCipher?
 
     /// `renegotiatingFrom` starts a TLS 1.2 renegotiation (RFC 5746) of an
     /// established session.
@@ -174,7 +177,7 @@ public final class ClientHandshake {
         if let limit = config.recordSizeLimit {
             ext.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(clamping: max(64, min(limit, 16385))))))
         }
-        if config.tls12Enabled && !config.sessionCacheDisabled && previousSession == nil {
+        if config.tls12Enabled && !config.sessionCacheDisabled {
             let ticket = offeredSession?.version == .tls12 ? offeredSession?.ticket ?? [] : []
             ext.append(Extension(type: ExtensionType.sessionTicket, data: ticket))
         }
@@ -298,6 +301,8 @@ public final class ClientHandshake {
         config.keyLog?("CLIENT_HANDSHAKE_TRAFFIC_SECRET", ch.random, clientHandshakeSecret)
         config.keyLog?("SERVER_HANDSHAKE_TRAFFIC_SECRET", ch.random, serverHandshakeSecret)
         keyShares.removeAll()
+        // With accepted 0-RTT the server still reads our early keys until EndOfEarlyData.
+        alertCipher = earlyDataSent ? nil : try tls13Cipher(suite, secret: clientHandshakeSecret)
         state = .waitEncryptedExtensions
         return [.setReadKeys(try tls13Cipher(suite, secret: serverHandshakeSecret))]
     }
@@ -499,6 +504,7 @@ public final class ClientHandshake {
             sentCompatibilityCCS = true
         }
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
+        alertCipher = nil
         if let cr = certificateRequest {
             actions += try clientAuthentication(cr, suite: suite)
         }

@@ -38,6 +38,10 @@ public final class TLSConnection {
     private var warningAlertsInARow = 0
     private var earlyDataReceived = 0
     private var pendingClientAuth: PendingClientAuth?
+    /// Client application data written during our own renegotiation, sent when it completes.
+    private var heldWrites: [UInt8] = []
+    /// True while a renegotiation is in progress.
+    public var isRenegotiating: Bool { renegotiation != nil }
     /// Client: sessions this connection can be resumed with (newest last).
     public private(set) var sessions: [StoredSession] = []
     /// Set by `invalidateSession`: nothing from this connection is resumed again.
@@ -124,6 +128,11 @@ public final class TLSConnection {
             throw HandshakeError(.internalError, status == .established ? "" : "cannot write: connection is \(status)")
         }
         guard !sentClose else { throw HandshakeError(.internalError, "cannot write after close") }
+        if role == .client && renegotiation != nil {
+            // Peers refuse application data in the middle of a handshake we started: hold it.
+            heldWrites.append(contentsOf: data)
+            return
+        }
         try guarded {
             // Change keys well before the AEAD's usage limit (RFC 8446 5.5).
             if secrets != nil, writer.cipher?.keyUpdateRecommended == true {
@@ -293,6 +302,7 @@ public final class TLSConnection {
 
     private func sendFatal(_ alert: AlertDescription) {
         pendingHandshake.removeAll()
+        if status == .handshaking, let c = client?.alertCipher { writer.setCipher(c, version: .tls13) }
         try? writer.write(.alert, Alert.fatal(alert).encode(), into: &output)
     }
 
@@ -347,7 +357,13 @@ public final class TLSConnection {
                     secrets = client?.secrets ?? server?.secrets
                     session12 = client?.session12 ?? server?.session12
                 }
+                let wasRenegotiating = renegotiation != nil
                 renegotiation = nil
+                if wasRenegotiating && !heldWrites.isEmpty {
+                    try flushHandshake()
+                    try writer.write(.applicationData, heldWrites, into: &output)
+                    heldWrites.removeAll()
+                }
             }
         }
         try flushHandshake()
@@ -395,13 +411,19 @@ public final class TLSConnection {
                 if sentClose { status = .closed }
                 return
             }
-            if alert.level == .warning && (alert.description == .userCanceled || isTLS12) {
+            if alert.level == .warning && (alert.description == .userCanceled || isTLS12 || !versionSettled) {
                 // TLS 1.2 warnings (e.g. no_renegotiation) are survivable, but not endlessly.
                 warningAlertsInARow += 1
                 guard warningAlertsInARow <= config.limits.maxWarningAlerts else {
                     throw HandshakeError.unexpected("too many warning alerts in a row")
                 }
-                if alert.description == .noRenegotiation, renegotiation != nil { renegotiation = nil }
+                if alert.description == .noRenegotiation, renegotiation != nil {
+                    renegotiation = nil
+                    if !heldWrites.isEmpty {
+                        try writer.write(.applicationData, heldWrites, into: &output)
+                        heldWrites.removeAll()
+                    }
+                }
                 return
             }
             // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 6).
@@ -421,6 +443,14 @@ public final class TLSConnection {
             keyUpdatesInARow = 0
             warningAlertsInARow = 0
         }
+    }
+
+    /// Whether the hellos have fixed the version (before that a TLS 1.2 peer may send warnings).
+    private var versionSettled: Bool {
+        if negotiated != nil { return true }
+        if let c = client { return c.state != .start && c.state != .waitServerHello }
+        if let s = server { return s.state != .waitClientHello }
+        return false
     }
 
     private var isTLS12: Bool {

@@ -137,6 +137,7 @@ public final class POSIXSocket {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n >= 0 { buf.removeSubrange(n...); return buf }
             if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw SocketError(errno: ETIMEDOUT, "recv: timed out waiting for the peer") }
             throw SocketError(errno: errno, "recv")
         }
     }

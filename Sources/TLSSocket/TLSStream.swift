@@ -15,6 +15,9 @@ public final class TLSStream {
         self.connection = TLSConnection(role: role, config: config, random: random)
     }
 
+    /// Sends whatever the engine has queued (after calls like `renegotiate()`).
+    public func flushPending() throws { try flush() }
+
     private func flush() throws {
         let out = connection.takeOutput()
         if !out.isEmpty {
@@ -60,6 +63,7 @@ public final class TLSStream {
     public func readAvailable(timeout: Double, max: Int = 65536) throws -> [UInt8]? {
         if let chunk = connection.read(maxLength: max), !chunk.isEmpty { return chunk }
         if connection.peerClosed { return nil }
+        try flush()
         guard try socket.poll(events: POSIXSocket.readable, timeout: timeout) else { return [] }
         guard try pumpIn() else { return nil }
         return connection.read(maxLength: max)

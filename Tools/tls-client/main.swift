@@ -142,6 +142,7 @@ do {
         if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
         else { try stream.connection.updateKeys(requestPeerUpdate: true) }
     }
+    // What these queued goes out with the first write (or the first read), in one segment.
     let payload: [UInt8]
     if let getPath {
         payload = Array("GET \(getPath) HTTP/1.0\r\nHost: \(config.serverName ?? host)\r\n\r\n".utf8)

@@ -210,11 +210,13 @@ func serve(_ socket: POSIXSocket, id: Int) {
             try stream.write(Array(response.utf8))
         default:
             while let chunk = try stream.read() {
+                // Echo first: some clients refuse data that follows a HelloRequest.
+                try stream.write(chunk)
                 if chunk == Array("RENEGOTIATE\n".utf8) {
                     if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
                     else { try stream.connection.updateKeys(requestPeerUpdate: true) }
+                    try stream.flushPending()
                 }
-                try stream.write(chunk)
             }
         }
     } catch {
