@@ -370,7 +370,7 @@ def our_server(ctx, args=(), certs=("ec256",), max_connections=1):
     return p, int(m.group(1))
 
 
-HS_KEYS = ["protocol", "cipher", "group", "alpn", "server name", "hello retry", "resumed", "client certificate"]
+HS_KEYS = ["protocol", "cipher", "group", "alpn", "server name", "hello retry", "resumed", "early data", "client certificate"]
 
 
 def server_handshake(ctx, server, index=1):
@@ -1250,6 +1250,123 @@ class Case:
         self.fn(ctx, **self.kw)
 
 
+# ---------------------------------------------------------------- sessions, 0-RTT, OCSP
+
+def _tmpfile(ctx, name):
+    return os.path.join(ctx.env.tmp, "%s-%s" % (secrets.token_hex(4), name))
+
+
+def sess_ossl_client(ctx, tls, mode):
+    """openssl s_client -sess_out, then -sess_in, against our server: the second is 'Reused'
+    (TLS 1.2: session ID with --no-tickets, else RFC 5077 tickets; TLS 1.3: PSK, optionally 0-RTT)."""
+    args = ["--tls1_3"] if tls == "1.3" else ["--tls1_2"]
+    if mode == "id":
+        args += ["--no-tickets"]
+    if mode == "early":
+        args += ["--max-early-data", "16384"]
+    server, port = our_server(ctx, args, max_connections=2)
+    sess = _tmpfile(ctx, "ossl.sess")
+    version = ["-tls1_3"] if tls == "1.3" else ["-tls1_2"]
+    line = b"first-" + secrets.token_hex(8).encode() + b"\n"
+    p, _ = ossl_client(ctx, port, version + ["-sess_out", sess], [("send", line), ("echo", line)])
+    if "New, TLSv" + tls not in p.text:
+        fail("first connection not a new TLSv%s session: %s" % (tls, tail(p.text)))
+    extra = []
+    if mode == "early":
+        early = _tmpfile(ctx, "early.txt")
+        with open(early, "wb") as f:
+            f.write(b"early-data-line\n")
+        extra = ["-early_data", early]
+    line2 = b"second-" + secrets.token_hex(8).encode() + b"\n"
+    p2, _ = ossl_client(ctx, port, version + ["-sess_in", sess] + extra, [("send", line2), ("echo", line2)])
+    if "Reused, TLSv" + tls not in p2.text:
+        fail("second connection not resumed: %s" % tail(p2.text))
+    if mode == "early":
+        if "Early data was accepted" not in p2.text:
+            fail("early data not accepted: %s" % tail(p2.text))
+        if b"early-data-line" not in p2.out:
+            fail("our server did not echo the early data")
+    fields = server_handshake(ctx, server, 2)
+    check_server(fields, resumed="yes", early_data="accepted" if mode == "early" else "none")
+
+
+def sess_our_client(ctx, tls, mode):
+    """Our tls-client --sess-out/--sess-in against openssl s_server: resumed, and no
+    certificate on resumption (no signature scheme)."""
+    c, k = ctx.env.cert("ec256")
+    args = ["-tls1_3" if tls == "1.3" else "-tls1_2", "-cert", c, "-key", k]
+    if mode == "id":
+        args += ["-no_ticket"]
+    if mode == "early":
+        args += ["-early_data"]
+    server, port = ossl_server(ctx, args, naccept=2, www=(mode != "early"))
+    sess = _tmpfile(ctx, "ours.sess")
+    flag = ["--tls1_3"] if tls == "1.3" else ["--tls1_2"]
+    res = our_client(ctx, port, flag + ["--sess-out", sess], get=None if mode == "early" else "/",
+                     payload=b"hello\n" if mode == "early" else b"")
+    check_client(res, protocol="TLSv" + tls, resumed="no")
+    extra = []
+    if mode == "early":
+        early = _tmpfile(ctx, "early-ours.txt")
+        with open(early, "wb") as f:
+            f.write(b"zero-rtt-line\n")
+        extra = ["--early-data", early]
+    res2 = our_client(ctx, port, flag + ["--sess-in", sess] + extra, get=None if mode == "early" else "/",
+                      payload=b"again\n" if mode == "early" else b"")
+    check_client(res2, protocol="TLSv" + tls, resumed="yes", signature_scheme="none")
+    if mode == "early":
+        check_client(res2, early_data="accepted")
+        server.expect(r"zero-rtt-line", ctx.until(5))
+
+
+def sess_shared_ticket_keys(ctx, client):
+    """A session begun on one tls-server process resumes on a second one that shares
+    the ticket-key file (both TLS 1.3 PSK and TLS 1.2 tickets)."""
+    keys = _tmpfile(ctx, "ticket-keys.txt")
+    for tls in ("1.3", "1.2"):
+        flag = "--tls1_3" if tls == "1.3" else "--tls1_2"
+        a, port_a = our_server(ctx, [flag, "--ticket-keys", keys], max_connections=1)
+        b, port_b = our_server(ctx, [flag, "--ticket-keys", keys], max_connections=1)
+        sess = _tmpfile(ctx, "shared.sess")
+        if client == "ours":
+            res = our_client(ctx, port_a, [flag, "--sess-out", sess], payload=b"one\n")
+            check_client(res, resumed="no")
+            res2 = our_client(ctx, port_b, [flag, "--sess-in", sess], payload=b"two\n")
+            check_client(res2, resumed="yes")
+        else:
+            version = ["-tls1_3"] if tls == "1.3" else ["-tls1_2"]
+            p, _ = ossl_client(ctx, port_a, version + ["-sess_out", sess], [("send", b"one\n"), ("echo", b"one\n")])
+            p2, _ = ossl_client(ctx, port_b, version + ["-sess_in", sess], [("send", b"two\n"), ("echo", b"two\n")])
+            if "Reused, TLSv" + tls not in p2.text:
+                fail("TLS %s session from process A not resumed on process B: %s" % (tls, tail(p2.text)))
+        check_server(server_handshake(ctx, b, 1), resumed="yes")
+        # Rotation while they run: a new key is added to the file; old tickets still open.
+        rc = subprocess.run([ctx.env.server_bin, "--ticket-keys", keys, "--rotate-ticket-keys"],
+                            capture_output=True, timeout=20).returncode
+        if rc != 0:
+            fail("--rotate-ticket-keys failed")
+
+
+def ocsp_cases(ctx, side):
+    """Stapled OCSP responses: s_client -status against our --ocsp, our --status against s_server -status_file."""
+    der = _tmpfile(ctx, "ocsp.der")
+    with open(der, "wb") as f:
+        f.write(bytes([0x30, 0x03, 0x0a, 0x01, 0x06]))   # OCSPResponse{unauthorized}: any DER the peer can print
+    if side == "server":
+        for tls in ("1.3", "1.2"):
+            server, port = our_server(ctx, ["--ocsp", der, "--tls1_3" if tls == "1.3" else "--tls1_2"])
+            p, _ = ossl_client(ctx, port, ["-status", "-tls1_3" if tls == "1.3" else "-tls1_2"],
+                               [("send", b"x\n"), ("echo", b"x\n")])
+            if "OCSP Response Status: unauthorized" not in p.text:
+                fail("s_client saw no stapled response (TLS %s): %s" % (tls, tail(p.text)))
+    else:
+        c, k = ctx.env.cert("ec256")
+        for tls in ("1.3", "1.2"):
+            server, port = ossl_server(ctx, ["-cert", c, "-key", k, "-status_file", der, "-tls1_3" if tls == "1.3" else "-tls1_2"])
+            res = our_client(ctx, port, ["--status"], get="/")
+            check_client(res, protocol="TLSv" + tls, ocsp_response="5 bytes")
+
+
 def build_cases():
     cases = []
 
@@ -1338,6 +1455,14 @@ def build_cases():
             add("fail-%s-untrusted-client-cert-tls%s" % (peer, tls.replace(".", "")), f_client_cert,
                 peer=peer, tls=tls, cert="rogue-client")
     add("fail-tls13-client-vs-tls12-server", f_version_mismatch)
+    for tls in ("1.3", "1.2"):
+        for mode in (("ticket", "early") if tls == "1.3" else ("ticket", "id")):
+            add("sess-s%s-ossl-%s" % (tls.replace(".", ""), mode), sess_ossl_client, quick=(mode != "id"), tls=tls, mode=mode)
+            add("sess-c%s-ossl-%s" % (tls.replace(".", ""), mode), sess_our_client, quick=(mode == "early"), tls=tls, mode=mode)
+    add("sess-shared-ticket-keys-ours", sess_shared_ticket_keys, quick=True, client="ours")
+    add("sess-shared-ticket-keys-ossl", sess_shared_ticket_keys, client="ossl")
+    add("ocsp-s-ossl", ocsp_cases, side="server")
+    add("ocsp-c-ossl", ocsp_cases, quick=True, side="client")
     return cases
 
 
