@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "tls-x509", targets: ["tls-x509"]),
         .executable(name: "tls-server", targets: ["tls-server"]),
         .executable(name: "tls-client", targets: ["tls-client"]),
+        .executable(name: "tls-fuzz", targets: ["tls-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
@@ -31,6 +32,9 @@ let package = Package(
         .target(name: "TLSSocket", dependencies: ["TLSSessionCache", "TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
         .executableTarget(name: "tls-server", dependencies: ["TLSSocket", "TLSSessionCache", "TLSHandshake", "X509"], path: "Tools/tls-server"),
         .executableTarget(name: "tls-client", dependencies: ["TLSSocket", "TLSHandshake", "X509"], path: "Tools/tls-client"),
+        .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
+        .target(name: "TLSFuzz", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
+        .executableTarget(name: "tls-fuzz", dependencies: ["TLSFuzz", "TLSHandshake", "TLSSocket", "CLibFuzzer"], path: "Tools/tls-fuzz"),
         .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
         .executableTarget(name: "tls-replay", dependencies: ["TLSReplay"], path: "Tools/tls-replay"),
         .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
@@ -39,6 +43,7 @@ let package = Package(
         .testTarget(name: "TLSHandshakeTests", dependencies: ["TLSHandshake", "TLSReplay", "TLSSocket", "X509", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSSessionCacheTests", dependencies: ["TLSSessionCache", "TLSHandshake", "X509", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSFuzzTests", dependencies: ["TLSFuzz", "TLSHandshake", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "X509Tests", dependencies: ["X509", "TLSCrypto", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -228,6 +228,7 @@ public final class ClientHandshake {
 
     private func handleServerHello(_ m: ReceivedMessage) throws -> [HandshakeAction] {
         let sh = try ServerHello(body: m.body)
+        guard sh.extensions.count <= config.limits.maxExtensions else { throw HandshakeError.decode("more than \(config.limits.maxExtensions) extensions in ServerHello") }
         guard let ch = clientHello else { throw HandshakeError(.internalError, "no ClientHello") }
         guard let versionData = sh.extensions.first(ExtensionType.supportedVersions) else {
             // A TLS 1.2 answer: check for the downgrade sentinel first (RFC 8446 4.1.3).
@@ -380,6 +381,7 @@ public final class ClientHandshake {
 
     private func handleEncryptedExtensions(_ m: ReceivedMessage) throws -> [HandshakeAction] {
         let ee = try EncryptedExtensions(body: m.body)
+        guard ee.extensions.count <= config.limits.maxExtensions else { throw HandshakeError.decode("more than \(config.limits.maxExtensions) extensions in EncryptedExtensions") }
         guard let ch = clientHello else { throw HandshakeError(.internalError, "no ClientHello") }
         let offered = Set(ch.extensions.map(\.type))
         let forbidden: Set<UInt16> = [ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey,

@@ -62,14 +62,28 @@ public enum ClientAuthentication: Sendable { case none, request, require }
 /// Record padding for TLS 1.3 (RFC 8446 5.4), applied when sending.
 public typealias RecordPadding = PaddingPolicy
 
-/// Limits that keep a hostile peer from making us do unbounded work.
+/// Limits that keep a hostile peer from making us do unbounded work. Each has
+/// a safe default and, when exceeded, a specific error (alert and reason).
 public struct HandshakeLimits {
+    /// Largest handshake message body: illegal_parameter ("exceeds the limit").
     public var maxHandshakeMessageSize = 65_536
+    /// Certificates in the peer's chain: decode_error; total DER bytes: bad_certificate.
     public var maxCertificateChainLength = 10
     public var maxCertificateChainBytes = 256 * 1024
+    /// KeyUpdates received with no application data between them: unexpected_message.
     public var maxKeyUpdatesWithoutData = 32
+    /// Warning alerts in a row (TLS 1.2 warnings, user_canceled): unexpected_message.
     public var maxWarningAlerts = 4
+    /// Bytes of handshake records received before the handshake (or a
+    /// renegotiation) completes: unexpected_message ("before the handshake completed").
     public var maxBufferedHandshakeBytes = 256 * 1024
+    /// Extensions in one ClientHello, ServerHello or EncryptedExtensions
+    /// (the decoder's own ceiling is 128): decode_error.
+    public var maxExtensions = 64
+    /// Protocol names in a peer's ALPN list: decode_error.
+    public var maxALPNProtocols = 64
+    /// Empty records (and TLS 1.3 padding-only records) in a row: unexpected_message.
+    public var maxEmptyRecordsInARow = 32
     public init() {}
 }
 

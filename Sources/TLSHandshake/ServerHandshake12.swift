@@ -91,7 +91,7 @@ final class ServerHandshake12 {
         extendedMasterSecret = ems
         var chosenALPN: String? = nil
         if let data = ext.first(ExtensionType.alpn), !config.alpnProtocols.isEmpty {
-            let protocols = try ExtensionCodec.alpn(data)
+            let protocols = try ExtensionCodec.alpn(data, maxProtocols: config.limits.maxALPNProtocols)
             guard let p = config.alpnProtocols.map({ Array($0.utf8) }).first(where: protocols.contains) else {
                 throw HandshakeError(.noApplicationProtocol, "no common application protocol")
             }
@@ -283,6 +283,9 @@ final class ServerHandshake12 {
         if cert.chain.isEmpty {
             if config.clientAuthentication == .require { throw HandshakeError(.handshakeFailure, "client sent no certificate") }
         } else {
+            guard cert.chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
+                throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
+            }
             clientPeer = try verifyPeerChain(config, chain: cert.chain, serverName: nil, peer: .client)
         }
         state = .waitClientKeyExchange

@@ -93,6 +93,7 @@ public final class ServerHandshake {
     private func handleClientHello(_ m: ReceivedMessage) throws -> [HandshakeAction] {
         let ch = try ClientHello(body: m.body)
         let ext = ch.extensions
+        guard ext.count <= config.limits.maxExtensions else { throw HandshakeError.decode("more than \(config.limits.maxExtensions) extensions in ClientHello") }
         if let sni = ext.first(ExtensionType.serverName) { serverName = try ExtensionCodec.serverName(sni) }
         if let pha = ext.first(ExtensionType.postHandshakeAuth) {
             try ExtensionCodec.empty(pha, "post_handshake_auth")
@@ -174,7 +175,7 @@ public final class ServerHandshake {
         // ALPN.
         var eeExtensions: [Extension] = []
         if let data = ext.first(ExtensionType.alpn) {
-            let protocols = try ExtensionCodec.alpn(data)
+            let protocols = try ExtensionCodec.alpn(data, maxProtocols: config.limits.maxALPNProtocols)
             if !config.alpnProtocols.isEmpty {
                 let mine = config.alpnProtocols.map { Array($0.utf8) }
                 guard let chosen = mine.first(where: protocols.contains) else {
@@ -435,6 +436,9 @@ public final class ServerHandshake {
             }
             state = .waitClientFinished
             return []
+        }
+        guard cert.entries.reduce(0, { $0 + $1.data.count }) <= config.limits.maxCertificateChainBytes else {
+            throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
         clientPeer = try verifyPeerChain(config, chain: cert.entries.map(\.data), serverName: nil, peer: .client)
         state = .waitClientCertificateVerify

@@ -42,6 +42,8 @@ public final class TLSConnection {
     private var heldWrites: [UInt8] = []
     /// True while a renegotiation is in progress.
     public var isRenegotiating: Bool { renegotiation != nil }
+    /// Handshake record bytes received since the current handshake began (limits.maxBufferedHandshakeBytes).
+    private var handshakeBytesReceived = 0
     /// Client: sessions this connection can be resumed with (newest last).
     public private(set) var sessions: [StoredSession] = []
     /// Set by `invalidateSession`: nothing from this connection is resumed again.
@@ -60,6 +62,7 @@ public final class TLSConnection {
         var limits = RecordLimits()
         limits.maxHandshakeMessageSize = config.limits.maxHandshakeMessageSize
         limits.maxWarningAlertsInARow = config.limits.maxWarningAlerts
+        limits.maxEmptyRecordsInARow = config.limits.maxEmptyRecordsInARow
         self.reader = RecordReader(limits: limits)
         self.reassembler = HandshakeReassembler(limits: limits)
         writer.paddingPolicy = config.padding
@@ -347,6 +350,7 @@ public final class TLSConnection {
                 reader.setCipher(cipher, version: cipher.framing == .tls13 ? .tls13 : .tls12)
             case .complete(let params):
                 negotiated = params
+                handshakeBytesReceived = 0
                 status = .established
                 if let s = client?.tls12NewSession ?? (renegotiation as? ClientHandshake)?.tls12NewSession { rememberSession(s) }
                 if let r = renegotiation as? ClientHandshake {
@@ -373,6 +377,12 @@ public final class TLSConnection {
     private func process(_ record: Record) throws {
         switch record.contentType {
         case .handshake:
+            if status == .handshaking || renegotiation != nil {
+                handshakeBytesReceived += record.fragment.count
+                guard handshakeBytesReceived <= config.limits.maxBufferedHandshakeBytes else {
+                    throw HandshakeError.unexpected("more than \(config.limits.maxBufferedHandshakeBytes) bytes of handshake records before the handshake completed")
+                }
+            }
             try reassembler.feed(record.fragment)
             while let message = try reassembler.nextMessage() {
                 guard let type = message.type else { throw HandshakeError.unexpected("unknown handshake message type \(message.typeCode)") }
