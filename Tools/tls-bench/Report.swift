@@ -7,8 +7,11 @@ struct Report {
         var name: String
         var ours: HandshakeResult
         var openssl: (rate: Double, negotiated: String)?
-        /// Sum of the public-key operations the handshake needs (µs), measured in this run.
-        var floorMicroseconds: Double?
+        /// Sum of the public-key operations the handshake needs (µs), measured in this run
+        /// (0 for a TLS 1.2 ticket resumption, which needs none).
+        var floorMicroseconds: Double? { ours.floorMicroseconds ?? (name.contains("1.2") && name.hasPrefix("resumed") ? 0 : nil) }
+        /// CPU time beyond them (µs): the median of per-handshake differences.
+        var overheadMicroseconds: Double? { ours.overheadMicroseconds ?? floorMicroseconds.map { ours.rate.microseconds - $0 } }
     }
     struct BulkRow {
         var suite: CipherSuite
@@ -52,8 +55,7 @@ struct Report {
             }
         }
         for row in handshakes where row.name.hasPrefix("full") {
-            if let f = row.floorMicroseconds {
-                let over = row.ours.rate.microseconds - f
+            if let over = row.overheadMicroseconds {
                 t.append(Target(name: "\(row.name): CPU beyond public-key ops <= 100 µs", met: over <= 100,
                                 detail: String(format: "%.0f µs", over)))
             }
@@ -108,7 +110,8 @@ struct Report {
         }
         if !handshakes.isEmpty {
             line("Handshakes (client + server pair, per CPU second). Floor: the public-key operations the handshake needs")
-            line("(full: 2 X25519 key generations + 2 shared secrets + 1 signature + 1 verification; resumed 1.3: the X25519 part; 1.2 ticket: none).")
+            line("(full: 2 X25519 key generations + 2 shared secrets + 1 signature + 1 verification; resumed 1.3: the X25519 part; 1.2 ticket: none),")
+            line("done through TLSCrypto right after each handshake; floor and overhead are medians over the handshakes of the pair (op time, handshake - op time).")
             table(["workload", "ours hs/s", "OpenSSL hs/s", "ours/OpenSSL", "ceiling hs/s (1/floor)", "ours/ceiling",
                    "ours µs", "floor µs", "overhead µs", "allocs/hs", "negotiated"],
                   handshakes.map { r in
@@ -116,7 +119,7 @@ struct Report {
                       return [r.name, f(r.ours.rate.perSecond), r.openssl.map { f($0.rate) } ?? "-", ratio(r.ours.rate.perSecond, r.openssl?.rate),
                               ceil.map { f($0) } ?? "-", ratio(r.ours.rate.perSecond, ceil),
                               f(r.ours.rate.microseconds, 1), r.floorMicroseconds.map { f($0, 1) } ?? "-",
-                              r.floorMicroseconds.map { f(r.ours.rate.microseconds - $0, 1) } ?? "-",
+                              r.overheadMicroseconds.map { f($0, 1) } ?? "-",
                               f(r.ours.rate.allocationsPerIteration, 0), r.ours.negotiated]
                   })
         }
@@ -169,7 +172,7 @@ struct Report {
             if let o = r.openssl { d["openssl_per_second"] = o.rate; d["openssl_negotiated"] = o.negotiated; d["ratio_openssl"] = r.ours.rate.perSecond / o.rate }
             if let fl = r.floorMicroseconds {
                 d["floor_microseconds"] = fl
-                d["overhead_microseconds"] = r.ours.rate.microseconds - fl
+                d["overhead_microseconds"] = r.overheadMicroseconds ?? (r.ours.rate.microseconds - fl)
                 if fl > 0 { d["ceiling_per_second"] = 1e6 / fl }
             }
             return d

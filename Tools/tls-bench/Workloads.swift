@@ -195,6 +195,10 @@ struct HandshakeResult {
     var rate: Rate
     var negotiated: String
     var scheme: SignatureScheme?
+    /// Median over iterations of the public-key operations done right after each handshake (µs).
+    var floorMicroseconds: Double?
+    /// Median over iterations of (handshake - those operations) (µs).
+    var overheadMicroseconds: Double?
 }
 
 func describe(_ c: TLSConnection) -> String {
@@ -205,30 +209,83 @@ func describe(_ c: TLSConnection) -> String {
     return s
 }
 
-/// Full or resumed handshakes per CPU second, client and server in one thread.
-func handshakes(_ setup: Setup, version: ProtocolVersion, rsa: Bool, resume: Bool, budget: Budget) throws -> HandshakeResult {
-    let (c, s) = setup.configs(version: version, credential: setup.credential(rsa: rsa), resume: resume)
-    if resume {
-        // Prime the client's store with a ticket.
-        let first = MemoryPair(c, s)
-        try first.handshake()
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let v = values.sorted()
+    return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
+}
+
+/// The public-key operations a handshake needs, done the way the handshake does them
+/// (through TLSCrypto with the same keys), to be timed beside it.
+func floorOperations(_ setup: Setup, rsa: Bool, scheme: SignatureScheme?, signature: Bool) throws -> () throws -> Void {
+    let random = SystemRandom.shared
+    let key = setup.credential(rsa: rsa).certified.privateKey
+    let publicKey = key.publicKey
+    let algorithm = scheme?.algorithm ?? (rsa ? .rsaPSS(.sha256, saltLength: nil) : .ecdsa(.sha256))
+    let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0]
+        + Digest.hash(.sha256, [1, 2, 3])
+    return {
+        let a = try KeyAgreementGroup.x25519.generate(random: random)
+        let b = try KeyAgreementGroup.x25519.generate(random: random)
+        _ = try a.sharedSecret(peerPublicKey: b.publicKeyBytes)
+        _ = try b.sharedSecret(peerPublicKey: a.publicKeyBytes)
+        if signature {
+            let sig = try key.sign(message: content, algorithm: algorithm)
+            try publicKey.verify(signature: sig, message: content, algorithm: algorithm)
+        }
     }
+}
+
+/// Full or resumed handshakes per CPU second, client and server in one thread.
+/// With `floor`, each handshake is followed by the public-key operations it
+/// needs, timed separately: the overhead is the median of the differences, so
+/// a load change on the machine affects both halves of each sample alike.
+func handshakes(_ setup: Setup, version: ProtocolVersion, rsa: Bool, resume: Bool, budget: Budget,
+                floor: (() throws -> Void)? = nil) throws -> HandshakeResult {
+    let (c, s) = setup.configs(version: version, credential: setup.credential(rsa: rsa), resume: resume)
+    // Warm-up (and, when resuming, the client's first ticket).
+    let first = MemoryPair(c, s)
+    try first.handshake()
     var last = ""
     var scheme: SignatureScheme?
     var checked = false
-    let rate = try measure(budget) {
-        let p = MemoryPair(c, s)
-        try p.handshake()
-        if !checked {
-            checked = true
-            guard p.client.negotiated?.resumed == resume, p.server.negotiated?.resumed == resume else {
-                throw BenchError("expected resumed=\(resume), got \(p.client.negotiated?.resumed as Any)")
+    var best: Rate?
+    var differences: [Double] = []
+    var floors: [Double] = []
+    for _ in 0..<max(1, budget.reps) {
+        var n = 0, spent = 0.0, allocations: UInt64 = 0
+        let round = budget.seconds / Double(max(1, budget.reps))
+        while n < budget.minIterations || spent < round {
+            let a0 = Heap.allocations
+            let t0 = Clock.cpu()
+            let p = MemoryPair(c, s)
+            try p.handshake()
+            let t1 = Clock.cpu()
+            allocations += Heap.allocations - a0
+            spent += t1 - t0
+            n += 1
+            if !checked {
+                checked = true
+                guard p.client.negotiated?.resumed == resume, p.server.negotiated?.resumed == resume else {
+                    throw BenchError("expected resumed=\(resume), got \(p.client.negotiated?.resumed as Any)")
+                }
+                last = describe(p.client)
+                scheme = p.client.negotiated?.signatureScheme
             }
-            last = describe(p.client)
-            scheme = p.client.negotiated?.signatureScheme
+            if let floor {
+                let t2 = Clock.cpu()
+                try floor()
+                let f = Clock.cpu() - t2
+                floors.append(f * 1e6)
+                differences.append((t1 - t0 - f) * 1e6)
+            }
         }
+        let r = Rate(iterations: n, cpuSeconds: spent, allocations: allocations)
+        if best == nil || r.perSecond > best!.perSecond { best = r }
     }
-    return HandshakeResult(rate: rate, negotiated: last, scheme: scheme)
+    return HandshakeResult(rate: best!, negotiated: last, scheme: scheme,
+                           floorMicroseconds: floor == nil ? nil : median(floors),
+                           overheadMicroseconds: floor == nil ? nil : median(differences))
 }
 
 struct BulkResult {

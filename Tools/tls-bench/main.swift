@@ -18,6 +18,9 @@ struct Options {
     var connections: Int?
     var only: [String] = []
     var openssl = true
+    /// Runs one workload `iterations` times, untimed, for callgrind/perf.
+    var profile: String?
+    var iterations = 100
 
     static func parse(_ args: [String]) -> Options {
         var o = Options()
@@ -35,6 +38,8 @@ struct Options {
             case "--connections": o.connections = Int(value()) ?? { fail("--connections wants a number") }()
             case "--only": o.only = value().split(separator: ",").map(String.init)
             case "--no-openssl": o.openssl = false
+            case "--profile": o.profile = value()
+            case "--iterations": o.iterations = Int(value()) ?? { fail("--iterations wants a number") }()
             case "-h", "--help":
                 print("""
                 usage: tls-bench [--smoke] [--json] [--seconds S] [--connections N] [--only GROUP,...] [--no-openssl]
@@ -43,6 +48,9 @@ struct Options {
                   --seconds S    CPU seconds per workload (default 1.5, best of 3 rounds)
                   --connections  connection pairs for the memory figure (default 1000)
                   --only         groups: pk, handshake, resume, bulk, memory
+                  --profile W    run workload W --iterations N times, untimed (for valgrind --tool=callgrind):
+                                 full13-ecdsa full13-rsa full12-ecdsa full12-rsa resume13 resume12 floor-ecdsa floor-rsa
+                                 bulk-SUITE (e.g. bulk-TLS_AES_128_GCM_SHA256), ossl-full13-ecdsa, ossl-resume12, ...
                 """)
                 exit(0)
             default: fail("unknown option \(args[i])")
@@ -88,6 +96,12 @@ func cString<T>(_ tuple: T) -> String {
     withUnsafeBytes(of: tuple) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
 }
 
+if let w = options.profile {
+    do { try runProfile(setup, w, iterations: options.iterations) } catch { fail("\(error)") }
+    setup.cleanUp()
+    exit(0)
+}
+
 var report = Report(smoke: options.smoke, budget: budget)
 report.opensslVersion = options.openssl ? String(cString: ossl_bench_version()) : nil
 report.countingWorks = Heap.countingWorks
@@ -103,24 +117,26 @@ do {
         for (version, rsa) in [(ProtocolVersion.tls13, false), (.tls13, true), (.tls12, false), (.tls12, true)] {
             let name = "full TLS \(version == .tls13 ? "1.3" : "1.2") x25519 + \(rsa ? "RSA-2048" : "ECDSA P-256")"
             progress(name + " ...")
-            let ours = try handshakes(setup, version: version, rsa: rsa, resume: false, budget: budget)
+            // The scheme this pair negotiates decides which signature the floor counts.
+            let probe = try handshakes(setup, version: version, rsa: rsa, resume: false, budget: Budget(seconds: 0, reps: 1, minIterations: 1))
+            let ops = try floorOperations(setup, rsa: rsa, scheme: probe.scheme, signature: true)
+            let ours = try handshakes(setup, version: version, rsa: rsa, resume: false, budget: budget, floor: ops)
             if rsa, let s = ours.scheme, s != rsaScheme {
                 rsaScheme = s
                 report.floor = try PublicKeyFloor.make(setup, budget: budget, rsaScheme: rsaScheme)
             }
             let theirs = openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, rsa ? 1 : 0, 0, budget.seconds, Int32(budget.reps), Int32(budget.minIterations)) }
-            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) },
-                                           floorMicroseconds: report.floor?.fullHandshake(rsa: rsa)))
+            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) }))
         }
     }
     if wanted("resume") {
         for version in [ProtocolVersion.tls13, .tls12] {
             let name = version == .tls13 ? "resumed TLS 1.3 (ticket, psk_dhe_ke)" : "resumed TLS 1.2 (RFC 5077 ticket)"
             progress(name + " ...")
-            let ours = try handshakes(setup, version: version, rsa: false, resume: true, budget: budget)
+            let ops = version == .tls13 ? try floorOperations(setup, rsa: false, scheme: nil, signature: false) : nil
+            let ours = try handshakes(setup, version: version, rsa: false, resume: true, budget: budget, floor: ops)
             let theirs = openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, 0, 1, budget.seconds, Int32(budget.reps), Int32(budget.minIterations)) }
-            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) },
-                                           floorMicroseconds: version == .tls13 ? report.floor?.resumed13 : 0))
+            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) }))
         }
     }
     if wanted("bulk") {
