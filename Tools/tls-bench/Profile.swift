@@ -33,6 +33,21 @@ func runProfile(_ setup: Setup, _ workload: String, iterations: Int) throws {
             let sig = try key.sign(message: content, algorithm: alg)
             try key.publicKey.verify(signature: sig, message: content, algorithm: alg)
         }
+    // Building blocks, to time natively (`time tls-bench --profile hkdf --iterations 100000`).
+    case "hkdf":
+        let secret = [UInt8](repeating: 3, count: 32)
+        for _ in 0..<iterations { _ = TLS13KDF.expandLabel(.sha256, secret: secret, label: "key", context: [], length: 16) }
+    case "hmac":
+        let key = [UInt8](repeating: 3, count: 32)
+        for _ in 0..<iterations { _ = HMAC.authenticate(.sha256, key: key, message: key) }
+    case "sha256":
+        let data = [UInt8](repeating: 3, count: 32)
+        for _ in 0..<iterations { _ = Digest.hash(.sha256, data) }
+    case "random32":
+        for _ in 0..<iterations { _ = SystemRandom.shared.bytes(32) }
+    case "aeadkey":
+        let key = [UInt8](repeating: 3, count: 16)
+        for _ in 0..<iterations { _ = try AEADKey(.aes128GCM, key: key) }
     case let w where w.hasPrefix("bulk-"):
         guard let suite = CipherSuite.allCases.first(where: { $0.name == String(w.dropFirst(5)) }) else {
             throw BenchError("unknown suite in \(w)")
