@@ -16,6 +16,8 @@ let package = Package(
         .executable(name: "tls-server", targets: ["tls-server"]),
         .executable(name: "tls-client", targets: ["tls-client"]),
         .executable(name: "tls-fuzz", targets: ["tls-fuzz"]),
+        .executable(name: "tls-bench", targets: ["tls-bench"]),
+        .executable(name: "tls-bench-openssl", targets: ["tls-bench-openssl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
@@ -38,6 +40,13 @@ let package = Package(
         .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
         .executableTarget(name: "tls-replay", dependencies: ["TLSReplay"], path: "Tools/tls-replay"),
         .executableTarget(name: "tls-selftest", dependencies: ["TLSCrypto"], path: "Tools/tls-selftest"),
+        // Benchmarks: a counting malloc interposer, the OpenSSL workloads (Debian libssl-dev), the tools.
+        .target(name: "CBenchSupport", path: "Tools/tls-bench-support"),
+        .target(name: "CTLSBenchOpenSSL", dependencies: ["CBenchSupport"], path: "Tools/tls-bench-openssl/lib",
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .executableTarget(name: "tls-bench-openssl", dependencies: ["CTLSBenchOpenSSL", "CBenchSupport"], path: "Tools/tls-bench-openssl/cli"),
+        .executableTarget(name: "tls-bench", dependencies: ["TLSSessionCache", "TLSHandshake", "TLSRecord", "TLSCrypto", "X509",
+                                                            "CBenchSupport", "CTLSBenchOpenSSL"], path: "Tools/tls-bench"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSHandshakeTests", dependencies: ["TLSHandshake", "TLSReplay", "TLSSocket", "X509", "TLSRecord", "TLSCrypto", "TestSupport"]),

@@ -1,3 +1,4 @@
+import Foundation
 import TLSCrypto
 import TLSRecord
 
@@ -107,9 +108,33 @@ func expectedBinder(_ hello: ClientHello, raw: [UInt8], psk: [UInt8], hash: Hash
 }
 
 /// Builds the peer identity of a resumed session from the chain kept with it.
+/// Parsing the leaf (and checking its key) is cached per chain: every
+/// resumption of a session presents the same one.
 func resumedPeer(_ chain: [[UInt8]]) -> PeerIdentity? {
-    guard !chain.isEmpty, var p = try? X509PeerVerifier(trustStore: nil).verify(chain: chain, serverName: nil, peer: .server) else { return nil }
+    guard !chain.isEmpty else { return nil }
+    if let known = ResumedPeerCache.shared.lookup(chain) { return known }
+    guard var p = try? X509PeerVerifier(trustStore: nil).verify(chain: chain, serverName: nil, peer: .server) else { return nil }
     p.verified = true
     p.verdict = "ok (verified in the original handshake)"
+    ResumedPeerCache.shared.store(chain, p)
     return p
+}
+
+/// Peer identities of resumed sessions by chain, bounded, process-wide.
+final class ResumedPeerCache: @unchecked Sendable {
+    static let shared = ResumedPeerCache()
+    private var entries: [[[UInt8]]: PeerIdentity] = [:]
+    private let lock = NSLock()
+    private let capacity = 256
+
+    func lookup(_ chain: [[UInt8]]) -> PeerIdentity? {
+        lock.lock(); defer { lock.unlock() }
+        return entries[chain]
+    }
+
+    func store(_ chain: [[UInt8]], _ p: PeerIdentity) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[chain] = p
+    }
 }
