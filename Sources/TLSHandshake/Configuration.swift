@@ -166,8 +166,6 @@ public struct TLSConfiguration {
     public var earlyData: [UInt8] = []
     /// Server: refuse early data replays (single-use tickets); nil = never accept early data.
     public var antiReplay: EarlyDataAntiReplay?
-    /// Server: accept psk_ke (resumption without a fresh ECDHE), which loses forward secrecy.
-    public var allowPSKWithoutECDHE = false
     /// How far a client's ticket age may be from ours (milliseconds).
     public var ticketAgeTolerance: UInt64 = 10_000
 

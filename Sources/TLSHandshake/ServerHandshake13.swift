@@ -203,7 +203,8 @@ public final class ServerHandshake {
             }
             let modes = try ExtensionCodec.u8List(modesData, "psk_key_exchange_modes")
             let offeredPSKs = try ExtensionCodec.offeredPSKs(pskData)
-            if modes.contains(1) || (modes.contains(0) && config.allowPSKWithoutECDHE) {
+            // Only psk_dhe_ke: resumption always runs a fresh ECDHE (forward secrecy).
+            if modes.contains(1) {
                 let now = config.clock()
                 for (i, identity) in offeredPSKs.identities.enumerated() {
                     guard let s = openTicket(identity.identity, now: now) else { continue }
@@ -220,8 +221,9 @@ public final class ServerHandshake {
                         throw HandshakeError(.decryptError, "PSK binder does not verify")
                     }
                     let clientAge = identity.obfuscatedTicketAge &- s.ageAdd
-                    let serverAge = now &- s.createdAtMillis
-                    let ageOK = UInt64(clientAge) + config.ticketAgeTolerance >= serverAge && UInt64(clientAge) <= serverAge + config.ticketAgeTolerance
+                    let serverAge = now > s.createdAtMillis ? now - s.createdAtMillis : 0
+                    let tolerance = config.ticketAgeTolerance
+                    let ageOK = UInt64(clientAge) &+ tolerance >= serverAge && UInt64(clientAge) <= serverAge &+ tolerance
                     resumedSession = s
                     pskIndex = i
                     suite = usable
