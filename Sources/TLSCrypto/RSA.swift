@@ -34,22 +34,26 @@ public struct RSAPublicKey: Equatable {
     }
 
     public var bitCount: Int { RSAPublicKey.bitLength(modulus) }
+
+    /// The data S-expression for a PKCS#1 v1.5 or PSS signature over `message`.
+    static func paddedDigest(_ algorithm: SignatureAlgorithm, message: [UInt8]) throws -> SExp {
+        switch algorithm {
+        case .rsaPKCS1(let hash):
+            return PublicKeyOperation.hashData(["pkcs1"], hash: hash, digest: Digest.hash(hash, message))
+        case .rsaPSS(let hash, let salt):
+            return PublicKeyOperation.hashData(["pss"], hash: hash, digest: Digest.hash(hash, message),
+                                               extra: [.pair("salt-length", String(salt ?? hash.digestLength))])
+        default:
+            throw CryptoError.unsupportedAlgorithm("\(algorithm) with an RSA key")
+        }
+    }
     public var byteCount: Int { (bitCount + 7) / 8 }
 
     public func verify(signature: [UInt8], message: [UInt8], algorithm: SignatureAlgorithm) throws {
         guard signature.count == byteCount else {
             throw CryptoError.malformedSignature("RSA signature is \(signature.count) bytes; the modulus is \(byteCount)")
         }
-        let data: SExp
-        switch algorithm {
-        case .rsaPKCS1(let hash):
-            data = PublicKeyOperation.hashData(["pkcs1"], hash: hash, digest: Digest.hash(hash, message))
-        case .rsaPSS(let hash, let salt):
-            data = PublicKeyOperation.hashData(["pss"], hash: hash, digest: Digest.hash(hash, message),
-                                               extra: [.pair("salt-length", String(salt ?? hash.digestLength))])
-        default:
-            throw CryptoError.unsupportedAlgorithm("\(algorithm) with an RSA key")
-        }
+        let data = try RSAPublicKey.paddedDigest(algorithm, message: message)
         let sig: SExp = .list([.token("sig-val"), .list([.token("rsa"), .pair("s", signature)])])
         try PublicKeyOperation.verify(signature: sig, data: data, key: handle.sexp)
     }
@@ -90,16 +94,7 @@ public struct RSAPrivateKey {
     }
 
     public func sign(message: [UInt8], algorithm: SignatureAlgorithm) throws -> [UInt8] {
-        let data: SExp
-        switch algorithm {
-        case .rsaPKCS1(let hash):
-            data = PublicKeyOperation.hashData(["pkcs1"], hash: hash, digest: Digest.hash(hash, message))
-        case .rsaPSS(let hash, let salt):
-            data = PublicKeyOperation.hashData(["pss"], hash: hash, digest: Digest.hash(hash, message),
-                                               extra: [.pair("salt-length", String(salt ?? hash.digestLength))])
-        default:
-            throw CryptoError.unsupportedAlgorithm("\(algorithm) with an RSA key")
-        }
+        let data = try RSAPublicKey.paddedDigest(algorithm, message: message)
         let result = try PublicKeyOperation.sign(data: data, key: handle.sexp)
         guard let s = result.value(of: "s") else { throw CryptoError.library(code: -1, message: "no s in RSA signature") }
         let minimal = minimalUnsigned(s)

@@ -49,6 +49,8 @@ final class ClientHandshake12 {
     private let expectTicket: Bool
     private var receivedTicket: NewSessionTicket12?
     private let sessionID: [UInt8]
+    private let expectStatus: Bool
+    private var ocspResponse: [UInt8]?
 
     init(config: TLSConfiguration, random: RandomSource, clientHello: ClientHello, clientHelloBytes: [UInt8],
          serverHello sh: ServerHello, serverHelloBytes: [UInt8], renegotiatingFrom previous: TLS12Session?,
@@ -92,6 +94,8 @@ final class ClientHandshake12 {
                 try ExtensionCodec.empty(e.data, "server_name")
             case ExtensionType.sessionTicket:
                 try ExtensionCodec.empty(e.data, "session_ticket")
+            case ExtensionType.statusRequest:
+                try ExtensionCodec.empty(e.data, "status_request")
             default:
                 break
             }
@@ -109,6 +113,7 @@ final class ClientHandshake12 {
         offeredResumption = offeredSession
         sessionID = sh.sessionIDEcho
         expectTicket = sh.extensions.has(ExtensionType.sessionTicket)
+        expectStatus = sh.extensions.has(ExtensionType.statusRequest)
         if let o = offeredSession, !clientHello.sessionID.isEmpty, sh.sessionIDEcho == clientHello.sessionID {
             // The server resumes: abbreviated handshake (RFC 5246 7.3, RFC 5077 3.1).
             guard o.suite == suite else { throw HandshakeError.illegal("resumed session with a different cipher suite") }
@@ -129,6 +134,10 @@ final class ClientHandshake12 {
             switch (state, m.type) {
             case (.waitCertificate, .certificate): return try handleCertificate(m)
             case (.waitServerKeyExchange, .serverKeyExchange): return try handleServerKeyExchange(m)
+            case (.waitServerKeyExchange, .certificateStatus) where expectStatus && ocspResponse == nil:
+                ocspResponse = try CertificateStatusCodec.decode(m.body)
+                transcript.add(m.raw)
+                return []
             case (.waitCertificateRequestOrServerHelloDone, .certificateRequest):
                 certificateRequest = try CertificateRequest12(body: m.body)
                 transcript.add(m.raw)
@@ -282,7 +291,7 @@ final class ClientHandshake12 {
         state = .connected
         actions.append(.complete(NegotiatedParameters(version: .tls12, cipherSuite: suite, group: group, signatureScheme: peerScheme,
                                                       alpn: alpn, serverName: config.serverName, peer: peer, resumed: resumed,
-                                                      usedHelloRetryRequest: false, sessionID: sessionID)))
+                                                      usedHelloRetryRequest: false, sessionID: sessionID, ocspResponse: ocspResponse)))
         return actions
     }
 }

@@ -38,6 +38,10 @@ public final class ClientHandshake {
     private var earlyDataSent = false
     private var earlyDataAccepted: Bool?
     private var sentCompatibilityCCS = false
+    private var ocspResponse: [UInt8]?
+    /// After ServerHello, alerts must be protected with the client handshake keys
+    /// (RFC 8446 6) even before our second flight installs them.
+    public private(set) var alertCipher: RecordCipher?
 
     /// `renegotiatingFrom` starts a TLS 1.2 renegotiation (RFC 5746) of an
     /// established session.
@@ -50,6 +54,8 @@ public final class ClientHandshake {
     /// The TLS 1.2 session once a TLS 1.2 handshake completed.
     public var session12: TLS12Session? { tls12?.session }
     public var isTLS12: Bool { tls12 != nil }
+    /// The TLS 1.2 machine's state name (see Spec/tls12-states.md), once TLS 1.2 runs.
+    public var tls12State: String? { tls12?.state.rawValue }
     /// A TLS 1.2 session to keep, once a TLS 1.2 handshake completed.
     public var tls12NewSession: StoredSession? { tls12?.newSession }
     var offers13: Bool { config.tls13Enabled && previousSession == nil }
@@ -165,7 +171,13 @@ public final class ClientHandshake {
         if !config.certificates.isEmpty || config.clientCertificateProvider != nil {
             ext.append(Extension(type: ExtensionType.postHandshakeAuth, data: []))
         }
-        if config.tls12Enabled && !config.sessionCacheDisabled && previousSession == nil {
+        if config.requestOCSPStapling {
+            ext.append(Extension(type: ExtensionType.statusRequest, data: CertificateStatusCodec.request))
+        }
+        if let limit = config.recordSizeLimit {
+            ext.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(clamping: max(64, min(limit, 16385))))))
+        }
+        if config.tls12Enabled && !config.sessionCacheDisabled {
             let ticket = offeredSession?.version == .tls12 ? offeredSession?.ticket ?? [] : []
             ext.append(Extension(type: ExtensionType.sessionTicket, data: ticket))
         }
@@ -290,6 +302,8 @@ public final class ClientHandshake {
         config.keyLog?("CLIENT_HANDSHAKE_TRAFFIC_SECRET", ch.random, clientHandshakeSecret)
         config.keyLog?("SERVER_HANDSHAKE_TRAFFIC_SECRET", ch.random, serverHandshakeSecret)
         keyShares.removeAll()
+        // With accepted 0-RTT the server still reads our early keys until EndOfEarlyData.
+        alertCipher = earlyDataSent ? nil : try tls13Cipher(suite, secret: clientHandshakeSecret)
         state = .waitEncryptedExtensions
         return [.setReadKeys(try tls13Cipher(suite, secret: serverHandshakeSecret))]
     }
@@ -389,6 +403,12 @@ public final class ClientHandshake {
             alpn = String(decoding: chosen, as: UTF8.self)
         }
         if let data = ee.extensions.first(ExtensionType.serverName) { try ExtensionCodec.empty(data, "server_name") }
+        var actions: [HandshakeAction] = []
+        if let data = ee.extensions.first(ExtensionType.recordSizeLimit) {
+            let peer = Int(try ExtensionCodec.single16(data, "record_size_limit"))
+            guard peer >= 64 else { throw HandshakeError.illegal("record_size_limit below 64") }
+            actions.append(.limitRecordSize(peer: peer, ours: config.recordSizeLimit ?? 16385, version: .tls13))
+        }
         if let data = ee.extensions.first(ExtensionType.earlyData) {
             try ExtensionCodec.empty(data, "early_data")
             guard earlyDataSent, pskAccepted else { throw HandshakeError.illegal("server accepted early data we did not send") }
@@ -403,7 +423,7 @@ public final class ClientHandshake {
         } else {
             state = .waitCertificateOrCertificateRequest
         }
-        return []
+        return actions
     }
 
     private func handleCertificateRequest(_ m: ReceivedMessage) throws -> [HandshakeAction] {
@@ -420,6 +440,15 @@ public final class ClientHandshake {
         guard cert.context.isEmpty else { throw HandshakeError.illegal("server Certificate with a non-empty context") }
         guard !cert.entries.isEmpty else { throw HandshakeError.decode("server sent an empty certificate chain") }
         let chain = cert.entries.map(\.data)
+        let offered = Set(clientHello?.extensions.map(\.type) ?? [])
+        for (i, entry) in cert.entries.enumerated() {
+            for e in entry.extensions {
+                guard offered.contains(e.type), e.type == ExtensionType.statusRequest || e.type == 18 else {
+                    throw HandshakeError(.unsupportedExtension, "certificate entry carries extension \(e.type) we did not offer")
+                }
+                if e.type == ExtensionType.statusRequest && i == 0 { ocspResponse = try CertificateStatusCodec.decode(e.data) }
+            }
+        }
         guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
@@ -477,6 +506,7 @@ public final class ClientHandshake {
             sentCompatibilityCCS = true
         }
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientHandshakeSecret)))
+        alertCipher = nil
         if let cr = certificateRequest {
             actions += try clientAuthentication(cr, suite: suite)
         }
@@ -486,7 +516,7 @@ public final class ClientHandshake {
         actions.append(.send(finished))
         let resumption = master.resumptionMasterSecret(transcriptHash: transcript.currentHash())
         secrets = TLS13Secrets(suite: suite, clientTrafficSecret: clientApp, serverTrafficSecret: serverApp,
-                               exporterMasterSecret: exporter, resumptionMasterSecret: resumption)
+                               exporterMasterSecret: exporter, resumptionMasterSecret: resumption, transcript: transcript)
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: clientApp)))
         actions.append(.setReadKeys(try tls13Cipher(suite, secret: serverApp)))
         state = .connected
@@ -496,7 +526,7 @@ public final class ClientHandshake {
         actions.append(.complete(NegotiatedParameters(
             version: .tls13, cipherSuite: suite, group: group, signatureScheme: peerScheme, alpn: alpn,
             serverName: config.serverName, peer: peer, resumed: pskAccepted, usedHelloRetryRequest: receivedHelloRetryRequest,
-            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil)))
+            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil, ocspResponse: ocspResponse)))
         return actions
     }
 

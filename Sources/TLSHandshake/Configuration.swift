@@ -12,6 +12,8 @@ public struct CertifiedKey {
     /// Replaces the private-key operation (hardware keys, or trace replays
     /// whose randomised signatures must be reproduced exactly).
     public var signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])?
+    /// A DER OCSP response for the leaf, stapled when the client asks (RFC 6066 8, RFC 8446 4.4.2.1).
+    public var ocspResponse: [UInt8]?
 
     public init(chain: [[UInt8]], privateKey: PrivateKey, names: [String] = [],
                 signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])? = nil) {
@@ -125,6 +127,15 @@ public struct TLSConfiguration {
     /// Server: DER distinguished names to put in certificate_authorities.
     public var certificateAuthorities: [[UInt8]] = []
 
+    /// Client: ask the server to staple an OCSP response (status_request, RFC 6066 8).
+    /// The response is handed over as received, in `NegotiatedParameters.ocspResponse`.
+    public var requestOCSPStapling = false
+
+    /// record_size_limit (RFC 8449) to advertise: the largest record we accept
+    /// (64...16385). Nil: the client does not send it; a server still answers
+    /// a client that does, with 16385 (TLS 1.3) or 16384 (TLS 1.2).
+    public var recordSizeLimit: Int?
+
     /// Client: add TLS_FALLBACK_SCSV (RFC 7507) because this is a retry with a lower version.
     public var sendFallbackSCSV = false
     /// TLS 1.2: accept or start secure renegotiation (RFC 5746). Insecure renegotiation never happens.
@@ -155,8 +166,6 @@ public struct TLSConfiguration {
     public var earlyData: [UInt8] = []
     /// Server: refuse early data replays (single-use tickets); nil = never accept early data.
     public var antiReplay: EarlyDataAntiReplay?
-    /// Server: accept psk_ke (resumption without a fresh ECDHE), which loses forward secrecy.
-    public var allowPSKWithoutECDHE = false
     /// How far a client's ticket age may be from ours (milliseconds).
     public var ticketAgeTolerance: UInt64 = 10_000
 
@@ -184,6 +193,28 @@ public struct TLSConfiguration {
 
     public init() {}
 
+    /// Checks values that would not fit the wire format, so that encoding can never fail later.
+    public func validate() throws {
+        for p in alpnProtocols where p.utf8.isEmpty || p.utf8.count > 255 {
+            throw HandshakeError(.internalError, "ALPN protocol names must be 1 to 255 bytes (\(p.utf8.count))")
+        }
+        guard alpnProtocols.reduce(0, { $0 + 1 + $1.utf8.count }) < 65536 else { throw HandshakeError(.internalError, "ALPN list too long") }
+        if let n = serverName, n.utf8.count > 255 { throw HandshakeError(.internalError, "server name longer than 255 bytes") }
+        guard !cipherSuites.isEmpty else { throw HandshakeError(.internalError, "no cipher suite enabled") }
+        guard !groups.isEmpty else { throw HandshakeError(.internalError, "no group enabled") }
+        guard minVersion <= maxVersion else { throw HandshakeError(.internalError, "minimum version above maximum version") }
+        for c in certificates {
+            guard !c.chain.isEmpty, c.chain.allSatisfy({ !$0.isEmpty && $0.count < 1 << 24 }) else {
+                throw HandshakeError(.internalError, "certificate chain entries must be 1 byte to 16 MiB")
+            }
+            if let o = c.ocspResponse, o.isEmpty || o.count >= 1 << 24 { throw HandshakeError(.internalError, "OCSP response size") }
+        }
+        guard certificateAuthorities.allSatisfy({ !$0.isEmpty && $0.count < 65536 }) else {
+            throw HandshakeError(.internalError, "certificate authority names must be 1 to 65535 bytes")
+        }
+        if let l = recordSizeLimit, l < 64 || l > 16385 { throw HandshakeError(.internalError, "record_size_limit must be 64...16385") }
+    }
+
     var tls13Enabled: Bool { maxVersion.rawValue >= ProtocolVersion.tls13.rawValue && minVersion.rawValue <= ProtocolVersion.tls13.rawValue }
     var tls12Enabled: Bool { minVersion.rawValue <= ProtocolVersion.tls12.rawValue && maxVersion.rawValue >= ProtocolVersion.tls12.rawValue }
 }
@@ -203,6 +234,8 @@ public struct NegotiatedParameters {
     public var earlyDataAccepted: Bool? = nil
     /// TLS 1.2 session ID (empty when none).
     public var sessionID: [UInt8] = []
+    /// The stapled OCSP response, when the client asked and the server sent one (not validated here).
+    public var ocspResponse: [UInt8]? = nil
 }
 
 /// What a server seals into a TLS 1.3 session ticket.

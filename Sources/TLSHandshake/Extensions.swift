@@ -254,3 +254,26 @@ extension Array where Element == Extension {
     public func first(_ type: UInt16) -> [UInt8]? { first(where: { $0.type == type })?.data }
     public func has(_ type: UInt16) -> Bool { contains(where: { $0.type == type }) }
 }
+
+/// status_request (RFC 6066 8): the client's OCSP request and the CertificateStatus body.
+enum CertificateStatusCodec {
+    /// ocsp(1), no responder IDs, no request extensions.
+    static let request: [UInt8] = [1, 0, 0, 0, 0]
+
+    static func encode(_ response: [UInt8]) -> [UInt8] {
+        var w = ByteWriter()
+        w.u8(1)
+        w.vector24(response)
+        return w.bytes
+    }
+
+    static func decode(_ data: [UInt8]) throws -> [UInt8] {
+        var r = ByteReader(data)
+        let type = try r.u8()
+        guard type == 1 else { throw HandshakeError.decode("CertificateStatus type \(type) is not ocsp") }
+        let response = try r.vector24()
+        try r.expectEnd("CertificateStatus")
+        guard !response.isEmpty else { throw HandshakeError.decode("empty OCSP response") }
+        return response
+    }
+}

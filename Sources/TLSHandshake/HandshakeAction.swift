@@ -1,3 +1,4 @@
+import Foundation
 import TLSCrypto
 import TLSRecord
 
@@ -15,6 +16,9 @@ public enum HandshakeAction {
     case sendApplicationData([UInt8])
     /// The server rejected 0-RTT: skip the client's early data, up to this many bytes.
     case skipEarlyData(Int)
+    /// record_size_limit (RFC 8449) agreed: the peer's limit for what we send,
+    /// ours for what we accept, and the version that frames them.
+    case limitRecordSize(peer: Int, ours: Int, version: ProtocolVersion)
     /// The handshake is complete (the application may now send and receive).
     case complete(NegotiatedParameters)
 }
@@ -58,6 +62,11 @@ public struct TLS13Secrets {
     public var serverTrafficSecret: [UInt8]
     public var exporterMasterSecret: [UInt8]
     public var resumptionMasterSecret: [UInt8]
+    /// The handshake transcript through the client Finished: post-handshake
+    /// authentication continues it (RFC 8446 4.4).
+    public var transcript = Transcript()
+    /// Server: the client offered post_handshake_auth.
+    public var peerOffersPostHandshakeAuth = false
 
     mutating func wipe() {
         secureZero(&clientTrafficSecret)
@@ -99,9 +108,33 @@ func expectedBinder(_ hello: ClientHello, raw: [UInt8], psk: [UInt8], hash: Hash
 }
 
 /// Builds the peer identity of a resumed session from the chain kept with it.
+/// Parsing the leaf (and checking its key) is cached per chain: every
+/// resumption of a session presents the same one.
 func resumedPeer(_ chain: [[UInt8]]) -> PeerIdentity? {
-    guard !chain.isEmpty, var p = try? X509PeerVerifier(trustStore: nil).verify(chain: chain, serverName: nil, peer: .server) else { return nil }
+    guard !chain.isEmpty else { return nil }
+    if let known = ResumedPeerCache.shared.lookup(chain) { return known }
+    guard var p = try? X509PeerVerifier(trustStore: nil).verify(chain: chain, serverName: nil, peer: .server) else { return nil }
     p.verified = true
     p.verdict = "ok (verified in the original handshake)"
+    ResumedPeerCache.shared.store(chain, p)
     return p
+}
+
+/// Peer identities of resumed sessions by chain, bounded, process-wide.
+final class ResumedPeerCache: @unchecked Sendable {
+    static let shared = ResumedPeerCache()
+    private var entries: [[[UInt8]]: PeerIdentity] = [:]
+    private let lock = NSLock()
+    private let capacity = 256
+
+    func lookup(_ chain: [[UInt8]]) -> PeerIdentity? {
+        lock.lock(); defer { lock.unlock() }
+        return entries[chain]
+    }
+
+    func store(_ chain: [[UInt8]], _ p: PeerIdentity) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[chain] = p
+    }
 }

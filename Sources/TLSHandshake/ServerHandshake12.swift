@@ -120,7 +120,8 @@ final class ServerHandshake12 {
                 resumed = c
             }
         }
-        issueTicket = caching && clientTicket != nil && config.ticketProtector != nil && ems
+        // A renegotiation is a full handshake: it issues a ticket when asked, as the first one did.
+        issueTicket = !config.sessionCacheDisabled && clientTicket != nil && config.ticketProtector != nil && ems
         if issueTicket { shExt.append(Extension(type: ExtensionType.sessionTicket, data: [])) }
 
         // A server able to speak TLS 1.3 marks the random (RFC 8446 4.1.3).
@@ -161,7 +162,12 @@ final class ServerHandshake12 {
         // Suite, certificate and signature scheme together: the suite fixes the key type.
         let ordered = config.serverPreference ? ours.filter(offered.contains) : offered.filter(ours.contains)
         var pick: (CipherSuite, CertifiedKey, SignatureScheme)? = nil
-        let candidates = ServerHandshake12.certificates(config, serverName: serverName)
+        // RFC 8422 5.1: an ECDSA certificate must be on a curve the client listed.
+        let candidates = ServerHandshake12.certificates(config, serverName: serverName).filter { c in
+            guard case .ecdsa(let k) = c.privateKey.publicKey, ext.has(ExtensionType.supportedGroups) else { return true }
+            let group: NamedGroup = k.curve == .p256 ? .secp256r1 : .secp384r1
+            return clientGroups.contains(group.rawValue)
+        }
         search: for s in ordered {
             for c in candidates where s.acceptsKey(c.privateKey.publicKey) {
                 if let sc = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: clientSchemes, key: c.privateKey.publicKey, tls13: false) {
@@ -176,6 +182,8 @@ final class ServerHandshake12 {
         suite = chosenSuite
         scheme = chosenScheme
         certifiedChain = certified.chain
+        let stapling = ext.has(ExtensionType.statusRequest) && certified.ocspResponse != nil
+        if stapling { shExt.append(Extension(type: ExtensionType.statusRequest, data: [])) }
         if caching && config.serverSessionStore != nil && !issueTicket { sessionID = random.bytes(32) }
 
         transcript = RawTranscript(chosenSuite.hash)
@@ -187,6 +195,11 @@ final class ServerHandshake12 {
         let cert = Certificate12(chain: certified.chain).encode()
         transcript.add(cert)
         actions.append(.send(cert))
+        if stapling, let ocsp = certified.ocspResponse {
+            let status = handshakeMessage(.certificateStatus, CertificateStatusCodec.encode(ocsp))
+            transcript.add(status)
+            actions.append(.send(status))
+        }
 
         let key: KeyAgreementPrivateKey
         do { key = try g.keyAgreement.generate(random: random) } catch { throw HandshakeError(.internalError, "key generation failed") }

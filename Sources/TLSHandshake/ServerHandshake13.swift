@@ -31,6 +31,7 @@ public final class ServerHandshake {
     private var clientRandom: [UInt8] = []
     private var ticketsIssued: UInt16 = 0
     private var resumedSession: StoredSession?
+    private var clientOffersPostHandshakeAuth = false
     /// True while 0-RTT data is being read (between ClientHello and EndOfEarlyData).
     public private(set) var acceptingEarlyData = false
     private var earlyDataAccepted: Bool?
@@ -46,6 +47,8 @@ public final class ServerHandshake {
 
     public var session12: TLS12Session? { tls12?.session }
     public var isTLS12: Bool { tls12 != nil }
+    /// The TLS 1.2 machine's state name (see Spec/tls12-states.md), once TLS 1.2 runs.
+    public var tls12State: String? { tls12?.state.rawValue }
 
     public func receivedChangeCipherSpec() throws -> [HandshakeAction] {
         guard let tls12 else { throw HandshakeError.unexpected("change_cipher_spec") }
@@ -92,6 +95,10 @@ public final class ServerHandshake {
         let ext = ch.extensions
         guard ext.count <= config.limits.maxExtensions else { throw HandshakeError.decode("more than \(config.limits.maxExtensions) extensions in ClientHello") }
         if let sni = ext.first(ExtensionType.serverName) { serverName = try ExtensionCodec.serverName(sni) }
+        if let pha = ext.first(ExtensionType.postHandshakeAuth) {
+            try ExtensionCodec.empty(pha, "post_handshake_auth")
+            clientOffersPostHandshakeAuth = true
+        }
         let versions: [UInt16]
         if let versionsData = ext.first(ExtensionType.supportedVersions) {
             versions = try ExtensionCodec.clientSupportedVersions(versionsData)
@@ -178,6 +185,16 @@ public final class ServerHandshake {
                 eeExtensions.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([chosen])))
             }
         }
+        // record_size_limit (RFC 8449): honour the client's, announce ours.
+        var peerRecordLimit: Int? = nil
+        if let data = ext.first(ExtensionType.recordSizeLimit) {
+            let limit = Int(try ExtensionCodec.single16(data, "record_size_limit"))
+            guard limit >= 64 else { throw HandshakeError.illegal("record_size_limit below 64") }
+            peerRecordLimit = limit
+            let ours = max(64, min(config.recordSizeLimit ?? 16385, 16385))
+            eeExtensions.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(ours))))
+        }
+
         // Resumption (RFC 8446 4.2.11): the first identity whose ticket opens and whose binder verifies.
         var pskIndex: Int? = nil
         if let pskData = ext.first(ExtensionType.preSharedKey), !config.sessionCacheDisabled {
@@ -186,7 +203,8 @@ public final class ServerHandshake {
             }
             let modes = try ExtensionCodec.u8List(modesData, "psk_key_exchange_modes")
             let offeredPSKs = try ExtensionCodec.offeredPSKs(pskData)
-            if modes.contains(1) || (modes.contains(0) && config.allowPSKWithoutECDHE) {
+            // Only psk_dhe_ke: resumption always runs a fresh ECDHE (forward secrecy).
+            if modes.contains(1) {
                 let now = config.clock()
                 for (i, identity) in offeredPSKs.identities.enumerated() {
                     guard let s = openTicket(identity.identity, now: now) else { continue }
@@ -203,8 +221,9 @@ public final class ServerHandshake {
                         throw HandshakeError(.decryptError, "PSK binder does not verify")
                     }
                     let clientAge = identity.obfuscatedTicketAge &- s.ageAdd
-                    let serverAge = now &- s.createdAtMillis
-                    let ageOK = UInt64(clientAge) + config.ticketAgeTolerance >= serverAge && UInt64(clientAge) <= serverAge + config.ticketAgeTolerance
+                    let serverAge = now > s.createdAtMillis ? now - s.createdAtMillis : 0
+                    let tolerance = config.ticketAgeTolerance
+                    let ageOK = UInt64(clientAge) &+ tolerance >= serverAge && UInt64(clientAge) <= serverAge &+ tolerance
                     resumedSession = s
                     pskIndex = i
                     suite = usable
@@ -272,6 +291,9 @@ public final class ServerHandshake {
         var actions: [HandshakeAction] = [.send(sh)]
         if !ch.sessionID.isEmpty && !sentHelloRetryRequest { actions.append(.sendChangeCipherSpec) }
         actions.append(.setWriteKeys(try tls13Cipher(suite, secret: serverHandshakeSecret)))
+        if let peer = peerRecordLimit {
+            actions.append(.limitRecordSize(peer: peer, ours: max(64, min(config.recordSizeLimit ?? 16385, 16385)), version: .tls13))
+        }
 
         let ee = EncryptedExtensions(extensions: eeExtensions).encode()
         transcript.add(ee)
@@ -289,7 +311,11 @@ public final class ServerHandshake {
         }
 
         if let certified, let signScheme {
-            let cert = Certificate13(context: [], entries: certified.chain.map { CertificateEntry(data: $0) }).encode()
+            var entries = certified.chain.map { CertificateEntry(data: $0) }
+            if let ocsp = certified.ocspResponse, ext.has(ExtensionType.statusRequest), !entries.isEmpty {
+                entries[0].extensions = [Extension(type: ExtensionType.statusRequest, data: CertificateStatusCodec.encode(ocsp))]
+            }
+            let cert = Certificate13(context: [], entries: entries).encode()
             transcript.add(cert)
             actions.append(.send(cert))
 
@@ -443,6 +469,8 @@ public final class ServerHandshake {
         guard constantTimeEquals(expected, m.body) else { throw HandshakeError(.decryptError, "client Finished does not verify") }
         transcript.add(m.raw)
         pending.resumptionMasterSecret = master.resumptionMasterSecret(transcriptHash: transcript.currentHash())
+        pending.transcript = transcript
+        pending.peerOffersPostHandshakeAuth = clientOffersPostHandshakeAuth
         secrets = pending
         pendingSecrets = nil
         self.master = nil

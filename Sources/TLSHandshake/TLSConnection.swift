@@ -13,41 +13,48 @@ public final class TLSConnection {
 
     public let role: Role
     public let config: TLSConfiguration
-    public private(set) var status: Status = .idle
-    public private(set) var negotiated: NegotiatedParameters?
+    public internal(set) var status: Status = .idle
+    public internal(set) var negotiated: NegotiatedParameters?
     /// Set once the peer sent close_notify: reads return nil from then on.
-    public private(set) var peerClosed = false
-    public private(set) var sentClose = false
+    public internal(set) var peerClosed = false
+    public internal(set) var sentClose = false
     /// The error that ended the connection, if any.
-    public private(set) var failure: HandshakeError?
+    public internal(set) var failure: HandshakeError?
 
-    private var reader: RecordReader
-    private var writer = RecordWriter()
-    private var reassembler: HandshakeReassembler
-    private var client: ClientHandshake?
-    private var server: ServerHandshake?
-    private var output: [UInt8] = []
-    private var pendingHandshake: [UInt8] = []
-    private var plaintext: [UInt8] = []
-    private var plaintextStart = 0
-    private var secrets: TLS13Secrets?
-    private var session12: TLS12Session?
+    var reader: RecordReader
+    var writer = RecordWriter()
+    var reassembler: HandshakeReassembler
+    var client: ClientHandshake?
+    var server: ServerHandshake?
+    var output: [UInt8] = []
+    var pendingHandshake: [UInt8] = []
+    var plaintext: [UInt8] = []
+    var plaintextStart = 0
+    var secrets: TLS13Secrets?
+    var session12: TLS12Session?
     /// A TLS 1.2 renegotiation in progress (the old keys stay in use until it switches them).
-    private var renegotiation: AnyObject?
-    private var renegotiations = 0
-    private var warningAlertsInARow = 0
-    private var earlyDataReceived = 0
+    var renegotiation: AnyObject?
+    var renegotiations = 0
+    var warningAlertsInARow = 0
+    var earlyDataReceived = 0
+    var pendingClientAuth: PendingClientAuth?
+    /// Client application data written during our own renegotiation, sent when it completes.
+    var heldWrites: [UInt8] = []
+    /// True while a renegotiation is in progress.
+    public var isRenegotiating: Bool { renegotiation != nil }
     /// Handshake record bytes received since the current handshake began (limits.maxBufferedHandshakeBytes).
-    private var handshakeBytesReceived = 0
+    var handshakeBytesReceived = 0
     /// Client: sessions this connection can be resumed with (newest last).
-    public private(set) var sessions: [StoredSession] = []
+    public internal(set) var sessions: [StoredSession] = []
     /// Set by `invalidateSession`: nothing from this connection is resumed again.
-    public private(set) var sessionInvalidated = false
-    private let random: RandomSource
-    private var receivedCCS = false
-    private var keyUpdatesInARow = 0
-    private var pendingKeyUpdateReply = false
+    public internal(set) var sessionInvalidated = false
+    let random: RandomSource
+    var receivedCCS = false
+    var keyUpdatesInARow = 0
+    var pendingKeyUpdateReply = false
     /// Observers for tools and tests (trace capture): every handshake message and record.
+    /// KeyUpdates this side sent (requested or automatic).
+    public internal(set) var sentKeyUpdates = 0
     public var onHandshakeMessage: ((_ sent: Bool, _ raw: [UInt8]) -> Void)?
 
     public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
@@ -81,6 +88,7 @@ public final class TLSConnection {
     /// Client: produces the ClientHello. Server: nothing to do until bytes arrive.
     public func start() throws {
         guard status == .idle else { return }
+        do { try config.validate() } catch let e as HandshakeError { fail(e); throw e }
         status = .handshaking
         if let client {
             try guarded { try apply(try client.start()) }
@@ -130,7 +138,16 @@ public final class TLSConnection {
             throw HandshakeError(.internalError, status == .established ? "" : "cannot write: connection is \(status)")
         }
         guard !sentClose else { throw HandshakeError(.internalError, "cannot write after close") }
+        if role == .client && renegotiation != nil {
+            // Peers refuse application data in the middle of a handshake we started: hold it.
+            heldWrites.append(contentsOf: data)
+            return
+        }
         try guarded {
+            // Change keys well before the AEAD's usage limit (RFC 8446 5.5).
+            if secrets != nil, writer.cipher?.keyUpdateRecommended == true {
+                try updateKeys(requestPeerUpdate: false)
+            }
             try writer.write(.applicationData, data, into: &output)
             keyUpdatesInARow = 0
         }
@@ -152,58 +169,10 @@ public final class TLSConnection {
     /// The TLS 1.3 secrets this connection still holds (tests check they are zero once it ended).
     var heldSecrets: [[UInt8]] { secrets?.all ?? [] }
 
-    /// TLS 1.3 KeyUpdate: new sending keys, and optionally asks the peer to update too.
-    public func updateKeys(requestPeerUpdate: Bool) throws {
-        guard status == .established, session12 == nil, var s = secrets else { throw HandshakeError(.internalError, "KeyUpdate needs an established TLS 1.3 connection") }
-        try guarded {
-            try writer.write(.handshake, KeyUpdate(updateRequested: requestPeerUpdate).encode(), into: &output)
-            let old = role == .client ? s.clientTrafficSecret : s.serverTrafficSecret
-            if role == .client {
-                s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
-                writer.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
-            } else {
-                s.serverTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.serverTrafficSecret)
-                writer.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
-            }
-            secrets = s
-            wipeStorage(old)
-        }
-    }
-
-    /// TLS-Exporter (RFC 8446 7.5 / RFC 5705).
-    public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws -> [UInt8] {
-        if let t = session12, status == .established {
-            guard length > 0, length <= 16384 else { throw HandshakeError(.internalError, "exporter length out of range") }
-            return TLS12PRF.exporter(t.suite.hash, masterSecret: t.masterSecret, label: label, clientRandom: t.clientRandom,
-                                     serverRandom: t.serverRandom, context: context, length: length)
-        }
-        guard let s = secrets, status == .established else { throw HandshakeError(.internalError, "exporter needs an established connection") }
-        guard length > 0, length <= 255 * s.suite.hash.digestLength else { throw HandshakeError(.internalError, "exporter length out of range") }
-        return TLS13KDF.exporter(s.suite.hash, exporterSecret: s.exporterMasterSecret, label: label, context: context, length: length)
-    }
-
-    /// The newest resumable session (for `--sess-out` and `get_session_id`).
-    public var currentSession: StoredSession? { sessionInvalidated ? nil : sessions.last }
-
-    /// NSS `invalidate_session`: this session is never resumed again; the connection goes on.
-    public func invalidateSession() {
-        sessionInvalidated = true
-        sessions.removeAll()
-        if let key = config.sessionKey { config.clientSessionStore?.remove(key: key) }
-        if let id = negotiated?.sessionID, !id.isEmpty { config.serverSessionStore?.remove(id: id) }
-    }
-
-    private func rememberSession(_ s: StoredSession) {
-        guard !sessionInvalidated, !config.sessionCacheDisabled else { return }
-        sessions.append(s)
-        if sessions.count > 8 { sessions.removeFirst() }
-        if let key = config.sessionKey { config.clientSessionStore?.store(key: key, session: s) }
-    }
-
     // MARK: - Internals
 
     /// Runs `body`; on a local error sends the fatal alert, records the failure and rethrows.
-    private func guarded(_ body: () throws -> Void) throws {
+    func guarded(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch var e as HandshakeError {
@@ -225,13 +194,13 @@ public final class TLSConnection {
         }
     }
 
-    private func fail(_ e: HandshakeError) {
+    func fail(_ e: HandshakeError) {
         failure = e
         status = .failed
         wipeSecrets()
     }
 
-    private func wipeSecrets() {
+    func wipeSecrets() {
         // In place, so the handshake's copies (which share the storage) are zeroed too.
         secrets?.wipeStorage()
         client?.wipeSecrets()
@@ -239,12 +208,13 @@ public final class TLSConnection {
         if var t = session12 { secureZero(&t.masterSecret); session12 = t }
     }
 
-    private func sendFatal(_ alert: AlertDescription) {
+    func sendFatal(_ alert: AlertDescription) {
         pendingHandshake.removeAll()
+        if status == .handshaking, let c = client?.alertCipher { writer.setCipher(c, version: .tls13) }
         try? writer.write(.alert, Alert.fatal(alert).encode(), into: &output)
     }
 
-    private func flushHandshake() throws {
+    func flushHandshake() throws {
         guard !pendingHandshake.isEmpty else { return }
         try writer.write(.handshake, pendingHandshake, into: &output)
         pendingHandshake.removeAll(keepingCapacity: true)
@@ -252,7 +222,7 @@ public final class TLSConnection {
         if writer.recordVersion < .tls12 { writer.recordVersion = .tls12 }
     }
 
-    private func apply(_ actions: [HandshakeAction]) throws {
+    func apply(_ actions: [HandshakeAction]) throws {
         for action in actions {
             switch action {
             case .send(let message):
@@ -272,6 +242,10 @@ public final class TLSConnection {
                 try writer.write(.applicationData, data, into: &output)
             case .skipEarlyData(let maxBytes):
                 reader.skipRejectedEarlyData(maxBytes: maxBytes)
+            case .limitRecordSize(let peer, let ours, let version):
+                try flushHandshake()
+                writer.maxFragmentLength = RecordLimits.contentLimit(forRecordSizeLimit: peer, version: version)
+                reader.limits.applyRecordSizeLimit(ours, version: version)
             case .setReadKeys(let cipher):
                 // RFC 8446 5.1: handshake messages must not span a key change.
                 guard reassembler.isEmpty else {
@@ -292,14 +266,20 @@ public final class TLSConnection {
                     secrets = client?.secrets ?? server?.secrets
                     session12 = client?.session12 ?? server?.session12
                 }
+                let wasRenegotiating = renegotiation != nil
                 renegotiation = nil
+                if wasRenegotiating && !heldWrites.isEmpty {
+                    try flushHandshake()
+                    try writer.write(.applicationData, heldWrites, into: &output)
+                    heldWrites.removeAll()
+                }
             }
         }
         try flushHandshake()
         if status == .established, role == .server, let s = server?.secrets { secrets = s }
     }
 
-    private func process(_ record: Record) throws {
+    func process(_ record: Record) throws {
         switch record.contentType {
         case .handshake:
             if status == .handshaking || renegotiation != nil {
@@ -346,13 +326,19 @@ public final class TLSConnection {
                 if sentClose { status = .closed; wipeSecrets() }
                 return
             }
-            if alert.level == .warning && (alert.description == .userCanceled || isTLS12) {
+            if alert.level == .warning && (alert.description == .userCanceled || isTLS12 || !versionSettled) {
                 // TLS 1.2 warnings (e.g. no_renegotiation) are survivable, but not endlessly.
                 warningAlertsInARow += 1
                 guard warningAlertsInARow <= config.limits.maxWarningAlerts else {
                     throw HandshakeError.unexpected("too many warning alerts in a row")
                 }
-                if alert.description == .noRenegotiation, renegotiation != nil { renegotiation = nil }
+                if alert.description == .noRenegotiation, renegotiation != nil {
+                    renegotiation = nil
+                    if !heldWrites.isEmpty {
+                        try writer.write(.applicationData, heldWrites, into: &output)
+                        heldWrites.removeAll()
+                    }
+                }
                 return
             }
             // TLS 1.3: every other alert is fatal whatever its level (RFC 8446 6).
@@ -374,12 +360,20 @@ public final class TLSConnection {
         }
     }
 
-    private var isTLS12: Bool {
+    /// Whether the hellos have fixed the version (before that a TLS 1.2 peer may send warnings).
+    var versionSettled: Bool {
+        if negotiated != nil { return true }
+        if let c = client { return c.state != .start && c.state != .waitServerHello }
+        if let s = server { return s.state != .waitClientHello }
+        return false
+    }
+
+    var isTLS12: Bool {
         negotiated?.version == .tls12 || client?.isTLS12 == true || server?.isTLS12 == true
     }
 
     /// The TLS 1.2 handshake (initial or renegotiation) waiting for a change_cipher_spec, as a step to run.
-    private var activeTLS12Handshake: (() throws -> [HandshakeAction])? {
+    var activeTLS12Handshake: (() throws -> [HandshakeAction])? {
         if let r = renegotiation as? ClientHandshake { return r.receivedChangeCipherSpec }
         if let r = renegotiation as? ServerHandshake { return r.receivedChangeCipherSpec }
         if status == .handshaking, let c = client, c.isTLS12 { return c.receivedChangeCipherSpec }
@@ -387,92 +381,4 @@ public final class TLSConnection {
         return nil
     }
 
-    /// TLS 1.2 secure renegotiation (RFC 5746): the client sends a new
-    /// ClientHello, the server a HelloRequest. TLS 1.3 has none: use `updateKeys`.
-    public func renegotiate() throws {
-        guard status == .established, let previous = session12 else {
-            throw HandshakeError(.internalError, "renegotiation needs an established TLS 1.2 connection")
-        }
-        guard previous.secureRenegotiation, config.allowRenegotiation else {
-            throw HandshakeError(.internalError, "renegotiation is disabled or the peer does not support RFC 5746")
-        }
-        try guarded {
-            switch role {
-            case .client: try startClientRenegotiation(previous)
-            case .server: try writer.write(.handshake, handshakeMessage(.helloRequest, []), into: &output)
-            }
-        }
-    }
-
-    private func startClientRenegotiation(_ previous: TLS12Session) throws {
-        renegotiations += 1
-        guard renegotiations <= config.maxRenegotiations else { throw HandshakeError(.handshakeFailure, "too many renegotiations") }
-        var c = config
-        c.maxVersion = .tls12
-        let hs = ClientHandshake(config: c, random: random, renegotiatingFrom: previous)
-        renegotiation = hs
-        try apply(try hs.start())
-    }
-
-    private func postHandshake(_ m: ReceivedMessage) throws {
-        if let previous = session12 {
-            switch (role, m.type) {
-            case (.client, .helloRequest):
-                guard m.body.isEmpty else { throw HandshakeError.decode("HelloRequest is not empty") }
-                if config.allowRenegotiation && previous.secureRenegotiation && !sentClose {
-                    try startClientRenegotiation(previous)
-                } else {
-                    try writer.write(.alert, Alert.warning(.noRenegotiation).encode(), into: &output)
-                }
-            case (.server, .clientHello):
-                renegotiations += 1
-                guard config.allowRenegotiation, previous.secureRenegotiation, renegotiations <= config.maxRenegotiations else {
-                    try writer.write(.alert, Alert.warning(.noRenegotiation).encode(), into: &output)
-                    return
-                }
-                var c = config
-                c.maxVersion = .tls12
-                let hs = ServerHandshake(config: c, random: random, renegotiatingFrom: previous)
-                renegotiation = hs
-                try apply(try hs.handle(m))
-            default:
-                throw HandshakeError.unexpected("\(m.type) after a TLS 1.2 handshake")
-            }
-            return
-        }
-        guard var s = secrets else { throw HandshakeError.unexpected("\(m.type) after the handshake") }
-        switch m.type {
-        case .keyUpdate:
-            let ku = try KeyUpdate(body: m.body)
-            keyUpdatesInARow += 1
-            guard keyUpdatesInARow <= config.limits.maxKeyUpdatesWithoutData else {
-                throw HandshakeError.unexpected("too many KeyUpdates without data")
-            }
-            guard reassembler.isEmpty else { throw HandshakeError.unexpected("KeyUpdate not at a record boundary") }
-            let old = role == .client ? s.serverTrafficSecret : s.clientTrafficSecret
-            if role == .client {
-                s.serverTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.serverTrafficSecret)
-                reader.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
-            } else {
-                s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
-                reader.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
-            }
-            secrets = s
-            wipeStorage(old)
-            if ku.updateRequested && !sentClose {
-                try updateKeys(requestPeerUpdate: false)
-            }
-        case .newSessionTicket:
-            guard role == .client else { throw HandshakeError.unexpected("NewSessionTicket sent to a server") }
-            let nst = try NewSessionTicket13(body: m.body)
-            guard let n = negotiated else { return }
-            let psk = TLS13KDF.resumptionPSK(s.suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nst.nonce)
-            let peerChain = n.peer?.chain ?? client?.offeredSession?.peerChain ?? []
-            rememberSession(StoredSession(version: .tls13, suite: s.suite, secret: psk, createdAtMillis: config.clock(),
-                                          lifetimeSeconds: nst.lifetime, ageAdd: nst.ageAdd, maxEarlyDataSize: nst.maxEarlyDataSize ?? 0,
-                                          alpn: n.alpn, serverName: config.serverName, peerChain: peerChain, ticket: nst.ticket))
-        default:
-            throw HandshakeError.unexpected("\(m.type) after the handshake")
-        }
-    }
 }

@@ -50,6 +50,9 @@ public final class RecordCipher {
     }
     public var keyUpdateRecommended: Bool { recordsProtected >= recommendedRecordLimit }
 
+    /// For tests of usage limits: sets the count of records protected so far.
+    public func forceRecordsProtected(_ count: UInt64) { recordsProtected = count }
+
     private let key: AEADKey
     /// 64 bytes allocated once: [0, 12) static IV (or the 4-byte salt),
     /// [16, 28) the per-record nonce, [32, 45) the TLS 1.2 AAD.

@@ -1,6 +1,7 @@
 import TLSCrypto
 import TLSRecord
 import TLSHandshake
+import X509
 
 /// Replays a trace (RFC 8448 or a capture) through our key schedule and through
 /// client and server `TLSConnection`s with the trace's fixed randomness, and
@@ -17,6 +18,9 @@ public struct TraceReplay {
 
     /// Recomputes every `secret` entry the trace has from its params and messages.
     public mutating func checkKeySchedule() throws {
+        // A capture has no private keys to recompute from: its secrets are checked
+        // through the replayed connection's key log instead.
+        if trace.value("client_random_stream") != nil || trace.value("server_random_stream") != nil { return }
         let sh = try ServerHello(body: Array(try trace.require("server_hello").dropFirst(4)))
         guard let suite = CipherSuite(rawValue: sh.cipherSuite), suite.isTLS13 else {
             throw ReplayFailure(field: "server_hello", message: "not a TLS 1.3 cipher suite")
@@ -162,6 +166,15 @@ public struct TraceReplay {
         guard let ch1 = try clientHello("client_hello") else { throw ReplayFailure(field: "client_hello", message: "missing") }
         let ch2 = try clientHello("client_hello_2")
         let sh = try ServerHello(body: Array(try trace.require("server_hello").dropFirst(4)))
+        if side == .client && trace.value("client_random_stream") != nil {
+            // A capture written by `tls-client --record`: our client, fed the recorded randomness and
+            // the recorded ClientHello extensions, must produce the same handshake records.
+            try replayClientCapture(TLSConfiguration(), ch1: ch1, ch2: ch2)
+            return
+        }
+        if trace.value("client_random_stream") != nil || trace.value("server_random_stream") != nil {
+            throw ReplayFailure(field: "side", message: "a capture replays only on the side that recorded it")
+        }
         let ee = try EncryptedExtensions(body: Array(try trace.require("encrypted_extensions").dropFirst(4)))
         let sni = try ch1.extensions.first(ExtensionType.serverName).flatMap { data -> String? in
             var r = ByteReader(data); var list = try r.sub16(); _ = try list.u8(); return String(decoding: try list.vector16(), as: UTF8.self)
@@ -220,7 +233,7 @@ public struct TraceReplay {
             random += try privateKey(for: group, side: "server")
             random += sh.random
             config.extraEncryptedExtensions = ee.extensions.filter {
-                ![ExtensionType.serverName, ExtensionType.alpn, ExtensionType.earlyData].contains($0.type)
+                ![ExtensionType.serverName, ExtensionType.alpn, ExtensionType.earlyData, ExtensionType.recordSizeLimit].contains($0.type)
             }
             if let cookie = trace.value("hrr_cookie") { config.helloRetryCookie = { _ in cookie } }
             if let nstBytes = trace.value("new_session_ticket") {
@@ -272,6 +285,39 @@ public struct TraceReplay {
         }
     }
 
+    private mutating func replayClientCapture(_ base: TLSConfiguration, ch1: ClientHello, ch2: ClientHello?) throws {
+        var config = base
+        config.cipherSuites = ch1.cipherSuites.compactMap(CipherSuite.init(rawValue:))
+        config.middleboxCompatibility = !ch1.sessionID.isEmpty
+        config.serverName = try ch1.extensions.first(ExtensionType.serverName).flatMap { data -> String? in
+            var r = ByteReader(data); var list = try r.sub16(); _ = try list.u8(); return String(decoding: try list.vector16(), as: UTF8.self)
+        }
+        config.minVersion = .tls12
+        config.keyLog = nil
+        let versions = try ch1.extensions.first(ExtensionType.supportedVersions).map { data -> [UInt16] in
+            var r = ByteReader(data); var list = try r.sub8(); var out: [UInt16] = []
+            while !list.isAtEnd { out.append(try list.u16()) }
+            return out
+        } ?? [0x0303]
+        config.maxVersion = versions.contains(0x0304) ? .tls13 : .tls12
+        if !versions.contains(0x0303) { config.minVersion = .tls13 }
+        config.groups = (try? groupsFromList(ch1.extensions.first(ExtensionType.supportedGroups) ?? [])) ?? [.x25519]
+        config.keyShareGroups = try ExtensionCodec_clientShares(ch1).compactMap { NamedGroup(rawValue: $0.group) }
+        if let alpn = ch1.extensions.first(ExtensionType.alpn) {
+            var r = ByteReader(alpn); var list = try r.sub16(); var names: [String] = []
+            while !list.isAtEnd { names.append(String(decoding: try list.vector8(), as: UTF8.self)) }
+            config.alpnProtocols = names
+        }
+        let expected1 = ch1.extensions, expected2 = ch2?.extensions
+        config.overrideClientHelloExtensions = { ours, second in (second ? expected2 : expected1) ?? ours }
+        config.peerVerifier = CaptureVerifier()
+        var log: [String: [UInt8]] = [:]
+        config.keyLog = { label, _, secret in log[label] = secret }
+        let conn = TLSConnection(role: .client, config: config, random: ScriptedRandom(script: try trace.require("client_random_stream")))
+        try run(conn, ours: "client_", theirs: "server_", handshakeOnly: true)
+        try checkLoggedSecrets(log, side: .client)
+    }
+
     private func privateKey(for group: NamedGroup, side: String) throws -> [UInt8] {
         switch group {
         case .x25519: return try trace.require("\(side)_x25519_private")
@@ -298,7 +344,7 @@ public struct TraceReplay {
     }
 
     /// Walks the trace's records in order: the peer's are fed in, ours must come out identical.
-    private mutating func run(_ conn: TLSConnection, ours: String, theirs: String) throws {
+    private mutating func run(_ conn: TLSConnection, ours: String, theirs: String, handshakeOnly: Bool = false) throws {
         var messagesSent: [[UInt8]] = []
         conn.onHandshakeMessage = { sent, raw in if sent { messagesSent.append(raw) } }
         try conn.start()
@@ -308,6 +354,8 @@ public struct TraceReplay {
         let theirData = trace.value("\(theirs.dropLast())_application_data")
         var received: [UInt8] = []
         for record in trace.records {
+            // Captures carry the application's data only as records: stop once the handshake is done.
+            if handshakeOnly && conn.isHandshakeComplete && out.isEmpty { break }
             if record.name.hasPrefix(ours) {
                 if out.isEmpty && conn.isHandshakeComplete {
                     if !sentData, let d = ourData { try conn.write(d); sentData = true } else { conn.close() }
@@ -370,4 +418,16 @@ final class TraceTicket: TicketProtector, EarlyDataAntiReplay {
     func seal(_ plaintext: [UInt8]) -> [UInt8]? { nil }
     func open(_ ticket: [UInt8]) -> [UInt8]? { ticket == session.ticket ? session.encode() : nil }
     func firstUse(_ id: [UInt8], expiresAtMillis: UInt64) -> Bool { true }
+}
+
+/// For captures: accept the recorded chain (a replay checks bytes, not trust)
+/// and take the leaf's key from it.
+struct CaptureVerifier: PeerCertificateVerifier {
+    func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
+        guard let leaf = chain.first, let cert = try? Certificate(derEncoded: leaf), let key = cert.publicKey else {
+            throw HandshakeError(.badCertificate, "cannot read the recorded certificate")
+        }
+        return PeerIdentity(publicKey: key, chain: chain, subject: cert.subject.rfc4514String, issuer: cert.issuer.rfc4514String,
+                            verified: true, verdict: "recorded")
+    }
 }

@@ -2,59 +2,92 @@ import Foundation
 import TLSCrypto
 import TLSHandshake
 
-/// A bounded map with least-recently-used eviction and a time-to-live,
-/// safe to use from several threads at once.
+/// A bounded map with least-recently-used eviction and a time-to-live, safe
+/// to use from several threads at once. Every operation is O(1): entries sit
+/// in a doubly linked list, most recently used at the head.
 final class LRUTable<Value> {
-    private struct Entry { var value: Value; var expiresAt: UInt64; var tick: UInt64 }
-    private var entries: [[UInt8]: Entry] = [:]
-    private var tick: UInt64 = 0
+    private final class Node {
+        let key: [UInt8]
+        var value: Value
+        var expiresAt: UInt64
+        var newer: Node?
+        weak var older: Node?
+        init(key: [UInt8], value: Value, expiresAt: UInt64) { self.key = key; self.value = value; self.expiresAt = expiresAt }
+    }
+
+    private var nodes: [[UInt8]: Node] = [:]
+    /// Most recently used.
+    private var head: Node?
+    /// Least recently used.
+    private var tail: Node?
     private let lock = NSLock()
     let capacity: Int
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
-    var count: Int { lock.lock(); defer { lock.unlock() }; return entries.count }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return nodes.count }
+
+    private func unlink(_ n: Node) {
+        // `older` points towards the tail, `newer` towards the head.
+        if let newer = n.newer { newer.older = n.older } else { head = n.older }
+        if let older = n.older { older.newer = n.newer } else { tail = n.newer }
+        n.newer = nil
+        n.older = nil
+    }
+
+    private func pushFront(_ n: Node) {
+        n.older = head
+        n.newer = nil
+        head?.newer = n
+        head = n
+        if tail == nil { tail = n }
+    }
+
+    private func removeLocked(_ key: [UInt8]) {
+        guard let n = nodes.removeValue(forKey: key) else { return }
+        unlink(n)
+    }
+
+    private func insertLocked(_ key: [UInt8], _ value: Value, expiresAt: UInt64) {
+        removeLocked(key)
+        let n = Node(key: key, value: value, expiresAt: expiresAt)
+        nodes[key] = n
+        pushFront(n)
+        while nodes.count > capacity, let lru = tail { removeLocked(lru.key) }
+    }
 
     func set(_ key: [UInt8], _ value: Value, expiresAt: UInt64) {
         lock.lock(); defer { lock.unlock() }
-        tick += 1
-        entries[key] = Entry(value: value, expiresAt: expiresAt, tick: tick)
-        if entries.count > capacity, let oldest = entries.min(by: { $0.value.tick < $1.value.tick })?.key {
-            entries.removeValue(forKey: oldest)
-        }
+        insertLocked(key, value, expiresAt: expiresAt)
     }
 
     func get(_ key: [UInt8], now: UInt64) -> Value? {
         lock.lock(); defer { lock.unlock() }
-        guard var e = entries[key] else { return nil }
-        guard now < e.expiresAt else { entries.removeValue(forKey: key); return nil }
-        tick += 1
-        e.tick = tick
-        entries[key] = e
-        return e.value
+        guard let n = nodes[key] else { return nil }
+        guard now < n.expiresAt else { removeLocked(key); return nil }
+        unlink(n)
+        pushFront(n)
+        return n.value
     }
 
     /// Returns the value and removes it.
     func take(_ key: [UInt8], now: UInt64) -> Value? {
         lock.lock(); defer { lock.unlock() }
-        guard let e = entries.removeValue(forKey: key), now < e.expiresAt else { return nil }
-        return e.value
+        guard let n = nodes[key] else { return nil }
+        removeLocked(key)
+        return now < n.expiresAt ? n.value : nil
     }
 
     func remove(_ key: [UInt8]) {
         lock.lock(); defer { lock.unlock() }
-        entries.removeValue(forKey: key)
+        removeLocked(key)
     }
 
     /// Inserts only if absent (or expired); true if inserted.
     func insertIfAbsent(_ key: [UInt8], _ value: Value, expiresAt: UInt64, now: UInt64) -> Bool {
         lock.lock(); defer { lock.unlock() }
-        if let e = entries[key], now < e.expiresAt { return false }
-        tick += 1
-        entries[key] = Entry(value: value, expiresAt: expiresAt, tick: tick)
-        if entries.count > capacity, let oldest = entries.min(by: { $0.value.tick < $1.value.tick })?.key {
-            entries.removeValue(forKey: oldest)
-        }
+        if let n = nodes[key], now < n.expiresAt { return false }
+        insertLocked(key, value, expiresAt: expiresAt)
         return true
     }
 }

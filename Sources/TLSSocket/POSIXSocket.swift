@@ -137,6 +137,7 @@ public final class POSIXSocket {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n >= 0 { buf.removeSubrange(n...); return buf }
             if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw SocketError(errno: ETIMEDOUT, "recv: timed out waiting for the peer") }
             throw SocketError(errno: errno, "recv")
         }
     }
@@ -145,8 +146,9 @@ public final class POSIXSocket {
     public func sendAll(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.send(fd, base + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
             }
             if n > 0 { offset += n; continue }
             if n < 0 && errno == EINTR { continue }

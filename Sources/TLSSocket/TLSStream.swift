@@ -7,21 +7,30 @@ import TLSHandshake
 public final class TLSStream {
     public let socket: POSIXSocket
     public let connection: TLSConnection
+    /// Observes every byte sent (true) or received (false), e.g. for captures.
+    public var onWire: ((_ sent: Bool, _ bytes: [UInt8]) -> Void)?
 
     public init(socket: POSIXSocket, role: TLSConnection.Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.socket = socket
         self.connection = TLSConnection(role: role, config: config, random: random)
     }
 
+    /// Sends whatever the engine has queued (after calls like `renegotiate()`).
+    public func flushPending() throws { try flush() }
+
     private func flush() throws {
         let out = connection.takeOutput()
-        if !out.isEmpty { try socket.sendAll(out) }
+        if !out.isEmpty {
+            onWire?(true, out)
+            try socket.sendAll(out)
+        }
     }
 
     /// Reads from the socket and feeds the engine once; false at end of stream.
     private func pumpIn() throws -> Bool {
         let bytes = try socket.receive()
         if bytes.isEmpty { return false }
+        onWire?(false, bytes)
         do { try connection.receive(bytes) } catch {
             try? flush()  // the alert
             throw error
@@ -54,6 +63,7 @@ public final class TLSStream {
     public func readAvailable(timeout: Double, max: Int = 65536) throws -> [UInt8]? {
         if let chunk = connection.read(maxLength: max), !chunk.isEmpty { return chunk }
         if connection.peerClosed { return nil }
+        try flush()
         guard try socket.poll(events: POSIXSocket.readable, timeout: timeout) else { return [] }
         guard try pumpIn() else { return nil }
         return connection.read(maxLength: max)

@@ -69,6 +69,20 @@ public final class TraceRecorder {
         lines.append("\(kind) \(n) =" + (value.isEmpty ? "" : " \(value.hexString)"))
     }
 
+    private var pending: [Bool: [UInt8]] = [:]
+
+    /// Bytes as they crossed the socket; split here into whole records.
+    public func wire(sent: Bool, role: TLSConnection.Role, bytes: [UInt8]) {
+        var buffer = (pending[sent] ?? []) + bytes
+        while buffer.count >= 5 {
+            let length = Int(buffer[3]) << 8 | Int(buffer[4])
+            guard buffer.count >= 5 + length else { break }
+            record(sent: sent, role: role, bytes: Array(buffer[0..<(5 + length)]))
+            buffer.removeFirst(5 + length)
+        }
+        pending[sent] = buffer
+    }
+
     public func record(sent: Bool, role: TLSConnection.Role, bytes: [UInt8]) {
         let side = (sent == (role == .client)) ? "client" : "server"
         counts[side, default: 0] += 1

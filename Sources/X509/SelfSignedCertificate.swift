@@ -60,20 +60,9 @@ public enum SelfSignedCertificate {
     }
 
     static func generalizedTime(_ t: Int64) -> [UInt8] {
-        // Civil date from days since the epoch (Howard Hinnant's algorithm).
-        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
-        let secs = t - days * 86400
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let s = "\(y)" + two(m) + two(d) + two(secs / 3600) + two((secs / 60) % 60) + two(secs % 60) + "Z"
+        let c = X509Time(secondsSinceEpoch: t).components
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let s = "\(c.year)" + two(c.month) + two(c.day) + two(c.hour) + two(c.minute) + two(c.second) + "Z"
         return der(0x18, Array(s.utf8))
     }
 }

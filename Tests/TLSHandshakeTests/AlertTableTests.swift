@@ -382,7 +382,8 @@ func assertClientRejectsServerHello(_ alert: AlertDescription, client c: TLSConf
     assertAlertSent(by: h.client, alert, file: file, line: line)
 }
 
-/// The server's first flight, edited, makes the client fail with `alert`.
+/// The server's first flight, edited, makes the client fail with `alert`, sent
+/// under the client handshake keys.
 func assertClientRejectsFlight(_ alert: AlertDescription, client c: TLSConfiguration? = nil, server s: TLSConfiguration? = nil,
                                reason: String? = nil, file: StaticString = #filePath, line: UInt = #line,
                                _ edit: (inout Flight) throws -> Void) throws {
@@ -391,7 +392,8 @@ func assertClientRejectsFlight(_ alert: AlertDescription, client c: TLSConfigura
     XCTAssertEqual(flight.bytes(), h.lastServerOutput, "re-sealing an unchanged flight reproduces it", file: file, line: line)
     try edit(&flight)
     expectFailure(h.client, alert, reason: reason, file: file, line: line) { try h.client.receive(flight.bytes()) }
-    assertAlertSent(by: h.client, alert, file: file, line: line)
+    // After ServerHello the client protects its alert with its handshake keys (RFC 8446 6): the server decodes it.
+    assertAlertSent(by: h.client, alert, peer: h.server, file: file, line: line)
 }
 
 /// The client's second flight, edited, makes the server fail with `alert`,
@@ -597,7 +599,7 @@ final class AlertTableTests: XCTestCase {
         var flight = h.lastServerOutput
         flight[flight.count - 1] ^= 0x80
         expectFailure(h.client, .badRecordMac) { try h.client.receive(flight) }
-        assertAlertSent(by: h.client, .badRecordMac)
+        assertAlertSent(by: h.client, .badRecordMac, peer: h.server)
     }
 
     func testProtectedRecordOnlyPadding() throws {
@@ -660,7 +662,7 @@ final class AlertTableTests: XCTestCase {
         var sh = flight.plain[0]
         sh.body += [8, 0]
         expectFailure(h2.client, .unexpectedMessage, reason: "spans a key change") { try h2.client.receive(sh.bytes) }
-        assertAlertSent(by: h2.client, .unexpectedMessage)
+        assertAlertSent(by: h2.client, .unexpectedMessage, peer: h2.server)
     }
 
     func testChangeCipherSpecBeforeClientHello() {
@@ -1107,7 +1109,7 @@ final class AlertTableTests: XCTestCase {
             let h = Harness(server: s)
             _ = try h.serverFlight()
             expectFailure(h.client, .illegalParameter, reason: "not allowed in EncryptedExtensions") { try h.client.receive(h.lastServerOutput) }
-            assertAlertSent(by: h.client, .illegalParameter)
+            assertAlertSent(by: h.client, .illegalParameter, peer: h.server)
         }
     }
 
@@ -1119,7 +1121,7 @@ final class AlertTableTests: XCTestCase {
             let h = Harness(server: s)
             _ = try h.serverFlight()
             expectFailure(h.client, .unsupportedExtension, reason: "did not offer") { try h.client.receive(h.lastServerOutput) }
-            assertAlertSent(by: h.client, .unsupportedExtension)
+            assertAlertSent(by: h.client, .unsupportedExtension, peer: h.server)
         }
     }
 
@@ -1143,7 +1145,7 @@ final class AlertTableTests: XCTestCase {
             let h = Harness(client: c)
             _ = try h.serverFlight()
             expectFailure(h.client, alert) { try h.client.receive(h.lastServerOutput) }
-            assertAlertSent(by: h.client, alert)
+            assertAlertSent(by: h.client, alert, peer: h.server)
         }
     }
 
@@ -1155,7 +1157,7 @@ final class AlertTableTests: XCTestCase {
         let h = Harness(client: c)
         _ = try h.serverFlight()
         expectFailure(h.client, .badCertificate) { try h.client.receive(h.lastServerOutput) }
-        assertAlertSent(by: h.client, .badCertificate)
+        assertAlertSent(by: h.client, .badCertificate, peer: h.server)
     }
 
     func testServerCertificateVerifySchemeNotOffered() throws {

@@ -237,3 +237,142 @@ final class ConnectionTests: XCTestCase {
         for (k, v) in serverLog { XCTAssertEqual(clientLog[k], v, k) }
     }
 }
+
+final class PostHandshakeAuthTests: XCTestCase {
+    func testServerRequestsACertificateAfterTheHandshake() throws {
+        let clientCert = TestKeys.certified("client", TestKeys.ed25519)
+        var (c, s) = baseConfigs()
+        c.certificates = [clientCert]
+        s.peerVerifier = LabelVerifier([clientCert])
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertNil(pair.server.negotiated?.peer)
+        try pair.client.updateKeys(requestPeerUpdate: true)  // keys move on first: the Finished must use the current secret
+        try pair.pump()
+        try pair.server.requestClientCertificate(required: true)
+        XCTAssertTrue(pair.server.awaitingClientCertificate)
+        try pair.pump()
+        XCTAssertFalse(pair.server.awaitingClientCertificate)
+        XCTAssertEqual(pair.server.negotiated?.peer?.chain, clientCert.chain)
+        try pair.client.write([1]); try pair.pump()
+        XCTAssertEqual(pair.readAll(pair.server), [1])
+    }
+
+    func testRequiredButNoCertificateIsCertificateRequired() throws {
+        var (c, s) = baseConfigs()
+        c.clientCertificateProvider = { _ in nil }  // offers post_handshake_auth but has nothing
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        try pair.server.requestClientCertificate(required: true)
+        assertAlert(try pair.pump(), .certificateRequired)
+        (c, s) = baseConfigs()
+        let plain = Pair(client: c, server: s)
+        try plain.pump()
+        XCTAssertThrowsError(try plain.server.requestClientCertificate(), "the client never offered post_handshake_auth")
+    }
+
+    func testAutomaticKeyUpdateNearTheAEADLimit() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        var clientLog: [String] = []
+        pair.client.onHandshakeMessage = { sent, raw in if sent { clientLog.append(HandshakeType(rawValue: raw[0])?.name ?? "?") } }
+        pair.client.forceRecordCountForTesting(1 << 24)
+        try pair.client.write([1]); try pair.pump()
+        XCTAssertEqual(pair.readAll(pair.server), [1])
+        XCTAssertTrue(pair.client.sentKeyUpdates > 0, "a KeyUpdate went out before the write")
+    }
+}
+
+final class RecordSizeLimitTests: XCTestCase {
+    func testServerHonoursTheClientsRecordSizeLimit() throws {
+        var (c, s) = baseConfigs()
+        c.recordSizeLimit = 100
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        let data = [UInt8](repeating: 0x5a, count: 1000)
+        try pair.server.write(data)
+        let wire = pair.server.takeOutput()
+        // Walk the records: none carries more than 99 bytes of content (+1 type byte, +16 tag).
+        var i = 0, records = 0
+        while i + 5 <= wire.count {
+            let len = Int(wire[i + 3]) << 8 | Int(wire[i + 4])
+            XCTAssertLessThanOrEqual(len, 100 + 16)
+            i += 5 + len
+            records += 1
+        }
+        XCTAssertEqual(records, 11, "1000 bytes in 99-byte pieces")
+        try pair.client.receive(wire)
+        XCTAssertEqual(pair.readAll(pair.client), data)
+        // The client's own writes are not limited by its own advertisement.
+        try pair.client.write(data)
+        XCTAssertEqual(pair.client.takeOutput().count, 5 + 1000 + 1 + 16)
+    }
+
+    func testTooSmallLimitIsIllegalParameter() throws {
+        var (c, s) = baseConfigs()
+        c.overrideClientHelloExtensions = { ours, _ in ours + [Extension(type: ExtensionType.recordSizeLimit, data: [0, 63])] }
+        let pair = Pair(client: c, server: s)
+        assertAlert(try pair.pump(), .illegalParameter)
+    }
+}
+
+final class OCSPStaplingTests: XCTestCase {
+    let response: [UInt8] = [0x30, 0x03, 0x0a, 0x01, 0x00]  // OCSPResponse { responseStatus successful } stand-in
+
+    func testStapledResponseReachesTheClientInBothVersions() throws {
+        for version in [ProtocolVersion.tls13, .tls12] {
+            var key = TestKeys.certified("p256", TestKeys.ecdsaP256)
+            key.ocspResponse = response
+            var (c, s) = baseConfigs(serverKey: key)
+            c.minVersion = version; c.maxVersion = version; s.minVersion = version; s.maxVersion = version
+            c.requestOCSPStapling = true
+            var pair = Pair(client: c, server: s)
+            try pair.pump()
+            XCTAssertEqual(pair.client.negotiated?.ocspResponse, response, "\(version)")
+            // Not asked, not sent.
+            c.requestOCSPStapling = false
+            pair = Pair(client: c, server: s)
+            try pair.pump()
+            XCTAssertNil(pair.client.negotiated?.ocspResponse, "\(version)")
+        }
+    }
+
+    func testUnrequestedStapleIsUnsupportedExtension() throws {
+        let (c, s) = baseConfigs()
+        let client = ClientHandshake(config: c, random: ScriptedRandom(seed: [1]))
+        let server = ServerHandshake(config: s, random: ScriptedRandom(seed: [2]))
+        var ch: [UInt8] = []
+        for a in try client.start() { if case .send(let m) = a { ch = m } }
+        var flight: [[UInt8]] = []
+        for a in try server.handle(try ReceivedMessage(raw: ch)) { if case .send(let m) = a { flight.append(m) } }
+        _ = try client.handle(try ReceivedMessage(raw: flight[0]))
+        _ = try client.handle(try ReceivedMessage(raw: flight[1]))
+        var cert = try Certificate13(body: Array(flight[2].dropFirst(4)))
+        cert.entries[0].extensions = [Extension(type: ExtensionType.statusRequest, data: [1, 0, 0, 1, 0])]
+        assertAlert(_ = try client.handle(try ReceivedMessage(raw: cert.encode())), .unsupportedExtension)
+    }
+}
+
+final class ConfigurationValidationTests: XCTestCase {
+    func testValuesThatCannotBeEncodedAreRefusedAtStart() {
+        let cases: [(String, (inout TLSConfiguration) -> Void)] = [
+            ("long ALPN", { $0.alpnProtocols = [String(repeating: "a", count: 256)] }),
+            ("empty ALPN", { $0.alpnProtocols = [""] }),
+            ("long SNI", { $0.serverName = String(repeating: "a", count: 256) + ".example" }),
+            ("no suites", { $0.cipherSuites = [] }),
+            ("min above max", { $0.minVersion = .tls13; $0.maxVersion = .tls12 }),
+            ("tiny record limit", { $0.recordSizeLimit = 10 }),
+        ]
+        for (name, change) in cases {
+            var (c, _) = baseConfigs()
+            change(&c)
+            let conn = TLSConnection(role: .client, config: c, random: ScriptedRandom(seed: [1]))
+            XCTAssertThrowsError(try conn.start(), name) { e in
+                XCTAssertEqual((e as? HandshakeError)?.alert, .internalError, name)
+            }
+            XCTAssertEqual(conn.status, .failed, name)
+            XCTAssertTrue(conn.takeOutput().isEmpty, "\(name): nothing goes on the wire")
+        }
+    }
+}

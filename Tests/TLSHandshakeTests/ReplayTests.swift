@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import TestSupport
 import TLSCrypto
@@ -62,5 +63,66 @@ final class ReplayTests: XCTestCase {
             XCTAssertThrowsError(try Trace(text: bad), bad)
         }
         XCTAssertNoThrow(try Trace(text: "# comment\nparam x =\nsecret y = 00ff\n"))
+    }
+}
+
+import TLSSocket
+import TLSRecord
+import X509
+
+/// Captures written the way `tls-client --record` writes them replay on the client side.
+final class CaptureReplayTests: XCTestCase {
+    func capture(version: ProtocolVersion) throws -> Trace {
+        let made = try SelfSignedCertificate.make(now: Int64(Date().timeIntervalSince1970), random: ScriptedRandom(seed: [9]))
+        var s = TLSConfiguration()
+        s.certificates = [try CertifiedKey(certificates: [made.certificate], privateKey: made.privateKey)]
+        var c = TLSConfiguration()
+        c.minVersion = version; c.maxVersion = version
+        c.serverName = "localhost"
+        c.peerVerifier = X509PeerVerifier(trustStore: TrustStore(certificates: [made.certificate]))
+        (c, s) = (c, s)
+        let recorder = TraceRecorder()
+        c.keyLog = { label, _, secret in recorder.secret(label: label, value: secret) }
+        let random = RecordingRandom(ScriptedRandom(seed: [UInt8](Array("capture\(version)".utf8))))
+        let client = TLSConnection(role: .client, config: c, random: random)
+        let server = TLSConnection(role: .server, config: s, random: ScriptedRandom(seed: [8]))
+        client.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .client, raw: raw) }
+        try client.start()
+        for _ in 0..<8 {
+            let a = client.takeOutput()
+            if !a.isEmpty { recorder.wire(sent: true, role: .client, bytes: a); try server.receive(a) }
+            let b = server.takeOutput()
+            if !b.isEmpty { recorder.wire(sent: false, role: .client, bytes: b); try client.receive(b) }
+        }
+        XCTAssertEqual(client.status, .established)
+        recorder.add("param", "client_random_stream", random.handedOut)
+        return try Trace(text: recorder.render(header: "test capture"))
+    }
+
+    func testCapturesReplay() throws {
+        for version in [ProtocolVersion.tls13, .tls12] {
+            var replay = TraceReplay(trace: try capture(version: version))
+            try replay.checkKeySchedule()
+            try replay.replay(.client)
+            XCTAssertTrue(replay.checks.contains("record client_1"), "\(version)")
+            XCTAssertTrue(replay.checks.contains("message client_finished sent by our client"), "\(version)")
+            if version == .tls13 {
+                XCTAssertTrue(replay.checks.contains("client connection secret client_handshake_traffic_secret"))
+            }
+        }
+    }
+
+    func testATamperedCaptureFails() throws {
+        let trace = try capture(version: .tls13)
+        let text = trace.render()
+        // Change one byte of the recorded randomness: our ClientHello can no longer match.
+        guard let range = text.range(of: "param client_random_stream = ") else { return XCTFail("no stream") }
+        var tampered = text
+        let i = tampered.index(range.upperBound, offsetBy: 70)
+        tampered.replaceSubrange(i...i, with: tampered[i] == "0" ? "1" : "0")
+        var replay = TraceReplay(trace: try Trace(text: tampered))
+        XCTAssertThrowsError(try replay.replay(.client)) { e in
+            XCTAssertEqual((e as? ReplayFailure)?.field, "record client_1")
+        }
     }
 }

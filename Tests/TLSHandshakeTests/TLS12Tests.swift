@@ -22,7 +22,13 @@ final class TLS12Tests: XCTestCase {
                 for (name, key) in keys where suite.acceptsKey(key.publicKey) {
                     var (c, s) = configs(TestKeys.certified(name, key))
                     c.cipherSuites = [suite]
+                    // RFC 8422 5.1: an ECDSA certificate's curve must be in the client's list too.
                     c.groups = [group]
+                    if case .ecdsa(let k) = key.publicKey {
+                        let curve: NamedGroup = k.curve == .p256 ? .secp256r1 : .secp384r1
+                        if curve != group { c.groups.append(curve) }
+                    }
+                    s.groups = [group]
                     let pair = Pair(client: c, server: s, seed: "\(suite)\(group)\(name)")
                     try pair.pump()
                     let n = try XCTUnwrap(pair.client.negotiated, "\(suite) \(group) \(name)")

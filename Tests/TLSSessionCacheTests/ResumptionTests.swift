@@ -210,3 +210,28 @@ final class ResumptionTests: XCTestCase {
         XCTAssertNil(store.lookup(id: [1]), "expired")
     }
 }
+
+final class LRUTableTests: XCTestCase {
+    func testEvictionOrderAndCapacityUnderChurn() {
+        let t = LRUTable<Int>(capacity: 3)
+        for i in 0..<3 { t.set([UInt8(i)], i, expiresAt: 100) }
+        XCTAssertEqual(t.get([0], now: 0), 0)        // 0 becomes most recent: order 0, 2, 1
+        t.set([3], 3, expiresAt: 100)                 // evicts 1
+        XCTAssertNil(t.get([1], now: 0))
+        XCTAssertEqual(t.get([2], now: 0), 2)
+        t.set([4], 4, expiresAt: 100)                 // evicts 0 (order now 4, 2, 3 → LRU was 0? no: 2 used last)
+        XCTAssertNil(t.get([0], now: 0))
+        XCTAssertEqual(t.count, 3)
+        XCTAssertEqual(t.take([3], now: 0), 3)
+        XCTAssertNil(t.get([3], now: 0), "take removes")
+        XCTAssertTrue(t.insertIfAbsent([5], 5, expiresAt: 10, now: 0))
+        XCTAssertFalse(t.insertIfAbsent([5], 6, expiresAt: 10, now: 5))
+        XCTAssertTrue(t.insertIfAbsent([5], 7, expiresAt: 20, now: 10), "expired entries may be replaced")
+        // Heavy churn stays bounded and consistent.
+        let big = LRUTable<Int>(capacity: 1000)
+        for i in 0..<50_000 { big.set(Array(withUnsafeBytes(of: i) { Array($0) }), i, expiresAt: 1) }
+        XCTAssertEqual(big.count, 1000)
+        XCTAssertEqual(big.get(Array(withUnsafeBytes(of: 49_999) { Array($0) }), now: 0), 49_999)
+        XCTAssertNil(big.get(Array(withUnsafeBytes(of: 48_999) { Array($0) }), now: 0))
+    }
+}

@@ -11,7 +11,8 @@ let usage = """
 usage: tls-client HOST:PORT [--servername N] [--cafile F | --insecure] [--cert F --key F [--pass P]]
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--key-shares S] [--alpn LIST] [--get PATH]
                   [--keyupdate] [--renegotiate] [--wait SEC] [--keylog FILE] [--record FILE] [--quiet]
-                  [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache]
+                  [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache] [--status]
+                  [--record-size-limit N]
   Sends standard input (or an HTTP GET for PATH), prints what comes back, then a status
   block (protocol, cipher, group, ALPN, peer subject and issuer, verification, resumed).
   Exits 0 on success, 1 on a TLS or certificate failure (named), 2 on bad usage.
@@ -64,6 +65,8 @@ while !args.isEmpty {
     case "--sess-in": sessIn = value(a)
     case "--early-data": earlyDataFile = value(a)
     case "--no-session-cache": config.sessionCacheDisabled = true
+    case "--status": config.requestOCSPStapling = true
+    case "--record-size-limit": guard let n = Int(value(a)), n >= 64 else { die("bad --record-size-limit", 2) }; config.recordSizeLimit = n
     case "-h", "--help": print(usage); exit(0)
     default:
         if a.hasPrefix("-") || target != nil { die("unknown argument \(a)\n\(usage)", 2) }
@@ -109,7 +112,10 @@ let socket: POSIXSocket
 do { socket = try POSIXSocket.connect(host: host, port: port, timeout: 30) } catch { die("\(error)") }
 let random = RecordingRandom()
 let stream = TLSStream(socket: socket, role: .client, config: config, random: random)
-if let recorder { stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .client, raw: raw) } }
+if let recorder {
+    stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .client, raw: raw) }
+    stream.onWire = { sent, bytes in recorder.wire(sent: sent, role: .client, bytes: bytes) }
+}
 
 func writeCapture() {
     guard let recorder, let recordPath else { return }
@@ -136,6 +142,7 @@ do {
         if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
         else { try stream.connection.updateKeys(requestPeerUpdate: true) }
     }
+    // What these queued goes out with the first write (or the first read), in one segment.
     let payload: [UInt8]
     if let getPath {
         payload = Array("GET \(getPath) HTTP/1.0\r\nHost: \(config.serverName ?? host)\r\n\r\n".utf8)
@@ -182,6 +189,7 @@ if !quiet, let n = c.negotiated {
     lines += ["hello retry: \(n.usedHelloRetryRequest ? "yes" : "no")",
               "resumed: \(n.resumed ? "yes" : "no")",
               "early data: \(early)",
+              "ocsp response: \(n.ocspResponse.map { "\($0.count) bytes" } ?? "none")",
               "bytes received: \(received.count)"]
     print(lines.joined(separator: "\n"))
 }

@@ -13,7 +13,8 @@ usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafi
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--alpn LIST] [--www|--echo]
                   [--hrr] [--no-renegotiation] [--cert-out FILE] [--keylog FILE] [--record FILE] [--timeout SEC]
                   [--max-connections N] [--quiet] [--ticket-keys FILE] [--rotate-ticket-keys] [--no-tickets]
-                  [--session-cache SIZE] [--max-early-data N] [--max-concurrent N]
+                  [--session-cache SIZE] [--max-early-data N] [--ocsp FILE] [--record-size-limit N]
+                  [--max-concurrent N]
   With no --cert, a self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1 is
   made at start and its PEM written to --cert-out (default ./tls-server-cert.pem).
   --www answers each HTTP request with a page describing the connection; --echo (the
@@ -50,6 +51,7 @@ var ticketKeyFile: String? = nil
 var rotateKeys = false
 var tickets = true
 var sessionCacheSize = 20_000
+var ocspFile: String? = nil
 
 var args = Array(CommandLine.arguments.dropFirst())
 func value(_ flag: String) -> String {
@@ -88,6 +90,8 @@ while !args.isEmpty {
     case "--max-concurrent": guard let n = Int(value(a)), n > 0 else { fail("bad --max-concurrent") }; maxConcurrent = n
     case "--quiet", "-q": quiet = true
     case "--ticket-keys": ticketKeyFile = value(a)
+    case "--ocsp": ocspFile = value(a)
+    case "--record-size-limit": guard let n = Int(value(a)), n >= 64 else { fail("bad --record-size-limit") }; config.recordSizeLimit = n
     case "--rotate-ticket-keys": rotateKeys = true
     case "--no-tickets": tickets = false
     case "--session-cache": guard let n = Int(value(a)), n >= 0 else { fail("bad --session-cache") }; sessionCacheSize = n
@@ -126,6 +130,10 @@ if certFiles.isEmpty {
                                                              passphrase: passphrase))
         } catch { fail("\(error)") }
     }
+}
+if let ocspFile {
+    guard let der = FileManager.default.contents(atPath: ocspFile) else { fail("cannot read \(ocspFile)") }
+    for i in config.certificates.indices { config.certificates[i].ocspResponse = Array(der) }
 }
 if verifyClient != .none {
     config.clientAuthentication = verifyClient
@@ -178,7 +186,10 @@ func serve(_ socket: POSIXSocket, id: Int) {
     try? socket.setTimeout(timeout)
     let random = RecordingRandom()
     let stream = TLSStream(socket: socket, role: .server, config: cfg, random: random)
-    if let recorder { stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .server, raw: raw) } }
+    if let recorder {
+        stream.connection.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .server, raw: raw) }
+        stream.onWire = { sent, bytes in recorder.wire(sent: sent, role: .server, bytes: bytes) }
+    }
     defer {
         stream.close()
         socket.close()
@@ -204,11 +215,13 @@ func serve(_ socket: POSIXSocket, id: Int) {
             try stream.write(Array(response.utf8))
         default:
             while let chunk = try stream.read() {
+                // Echo first: some clients refuse data that follows a HelloRequest.
+                try stream.write(chunk)
                 if chunk == Array("RENEGOTIATE\n".utf8) {
                     if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
                     else { try stream.connection.updateKeys(requestPeerUpdate: true) }
+                    try stream.flushPending()
                 }
-                try stream.write(chunk)
             }
         }
     } catch {
