@@ -38,8 +38,9 @@ if [ "$target" = all ]; then
 else
     targets=$target
 fi
-mkdir -p "$B/corpus" "$B/artifacts" "$B/logs"
+mkdir -p "$B/corpus" "$B/artifacts" "$B/logs" "$ROOT/Vectors/corpus/regressions"
 failed=0
+total_execs=0
 printf '%-12s %12s %10s %8s %8s %s\n' target execs exec/s cov ft result
 for t in $targets; do
     seeds=$ROOT/Vectors/corpus/$t
@@ -74,5 +75,7 @@ for t in $targets; do
         failed=1
     fi
     printf '%-12s %12s %10s %8s %8s %s\n' "$t" "$execs" "$speed" "${cov:-?}" "${ft:-?}" "$result"
+    total_execs=$((total_execs + execs))
 done
+[ $merge = 1 ] || echo "fuzz: $total_execs executions, $([ $failed = 0 ] && echo 'no crash, hang or OOM' || echo 'FAILURES (see above)')"
 exit $failed
