@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "TLSHandshakeTests", dependencies: ["TLSHandshake", "TLSReplay", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "X509Tests", dependencies: ["X509", "TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSSocketTests", dependencies: ["TLSSocket", "TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
     ],
     swiftLanguageModes: [.v5]
 )
