@@ -295,19 +295,40 @@ final class SecureChannel {
     }
 
     /// Encrypts and sends `data`, driving the handshake first if needed.
+    ///
+    /// A timeout during the handshake commits nothing. A timeout after it
+    /// commits everything: all of `data` is encrypted and queued, and what did
+    /// not go out leaves first with the next operation (or `flush`).
     func write(_ data: [UInt8], _ d: Deadline) throws {
         try handshake(d)
         let chunk = 1 << 18
         var offset = 0
+        var timedOut: Error? = nil
         repeat {
             let end = Swift.min(data.count, offset + chunk)
-            try writing(d) {
-                try engineLock.withLock {
-                    try engine.write(Array(data[offset..<end]))
+            let piece = Array(data[offset..<end])
+            if timedOut == nil {
+                do {
+                    try writing(d) { try engineLock.withLock { try engine.write(piece) } }
+                } catch let e as TimeoutError {
+                    timedOut = e
+                } catch let e as SSLError where e.code == .wouldBlock {
+                    timedOut = e
+                } catch let e as TransportBlocked {
+                    timedOut = e
+                }
+            } else {
+                try writeLock.withLock {
+                    try engineLock.withLock {
+                        try engine.write(piece)
+                        unsent += engine.takeOutput()
+                        pendingFlush = false
+                    }
                 }
             }
             offset = end
         } while offset < data.count
+        if let timedOut { throw timedOut }
     }
 
     /// Sends close_notify (best effort within the deadline).
