@@ -570,7 +570,15 @@ open class SSLSocket: Socket {
             hostname = h
         }
         if checkSig {
-            return verifyChain(socket, chain, hostname: hostname, purpose: isServer ? .client : .server, trust: socket.verificationTrustStore)
+            // As NSS does, the certificate database also supplies intermediates the peer did not send.
+            var pool = chain
+            if let db = socket.getCertificateDB() {
+                let trusted = Set(db.trustStore.certificates)
+                for name in db.nicknames {
+                    if let c = db.certificate(nickname: name), !trusted.contains(c), !pool.contains(c) { pool.append(c) }
+                }
+            }
+            return verifyChain(socket, pool, hostname: hostname, purpose: isServer ? .client : .server, trust: socket.verificationTrustStore)
         }
         let now = X509Time(secondsSinceEpoch: Int64(Date().timeIntervalSince1970))
         if now < leaf.notBefore || now > leaf.notAfter {
