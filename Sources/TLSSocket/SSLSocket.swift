@@ -271,13 +271,13 @@ open class SSLSocket: Socket {
         default:
             throw SSLError(.invalidArgument, "ssl_kea_\(kea.rawValue) does not suit a \(key.publicKey.kindName) key")
         }
-        let chain = stateLock.withLock { settings.certDB }.map { Self.sendableChain($0, certificate) } ?? [certificate]
         let certified: CertifiedKey
-        do { certified = try CertifiedKey(certificates: chain, privateKey: key) } catch {
+        do { certified = try CertifiedKey(certificates: [certificate], privateKey: key) } catch {
             throw SSLError(.credentials, "\(error)")
         }
         stateLock.withLock {
             settings.serverCredentials.removeAll { $0.kea == kea }
+            // The chain is completed from the certificate database when the handshake starts.
             settings.serverCredentials.append((kea, certified, certificate))
         }
     }
@@ -474,7 +474,13 @@ open class SSLSocket: Socket {
         switch role {
         case .server:
             // ECDSA first: the engine picks the first certificate the client can use.
-            c.certificates = s.serverCredentials.sorted { a, _ in a.kea == .ecdh }.map(\.key)
+            c.certificates = s.serverCredentials.sorted { a, _ in a.kea == .ecdh }.map { credential in
+                var key = credential.key
+                if key.chain.count == 1, let db = s.certDB {
+                    key.chain = Self.sendableChain(db, credential.certificate).map(\.der)
+                }
+                return key
+            }
             guard !c.certificates.isEmpty else {
                 throw SSLError(.invalidArgument, "a TLS server needs a certificate and key: call configSecureServer")
             }
