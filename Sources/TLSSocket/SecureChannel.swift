@@ -55,6 +55,7 @@ final class SecureChannel {
     private var finishedReceived = false
     private(set) var completedHandshakes = 0
     private var callbacksDue = 0
+    /// KeyUpdates we initiated (replies the engine sends on its own are not seen here).
     private(set) var keyUpdatesSent = 0
     private(set) var keyUpdatesReceived = 0
     private(set) var ticketsReceived = 0
@@ -82,6 +83,13 @@ final class SecureChannel {
     /// Called by the engine, under engineLock, for every handshake message.
     private func observe(sent: Bool, raw: [UInt8]) {
         guard let type = raw.first else { return }
+        // The first handshake may complete in the same receive() as the next
+        // message (a HelloRequest right after the server's Finished).
+        if !initialHandshakeDone && engine.isHandshakeComplete {
+            initialHandshakeDone = true
+            completedHandshakes += 1
+            callbacksDue += 1
+        }
         switch type {
         case 0, 1:  // HelloRequest, ClientHello: after the first handshake, a renegotiation begins
             if initialHandshakeDone && !renegotiating {
@@ -101,8 +109,8 @@ final class SecureChannel {
                 completedHandshakes += 1
                 callbacksDue += 1
             }
-        case 24:  // KeyUpdate
-            if sent { keyUpdatesSent += 1 } else { keyUpdatesReceived += 1 }
+        case 24:  // KeyUpdate (the engine reports received ones; we count those we send)
+            if !sent { keyUpdatesReceived += 1 }
         case 4:
             if !sent { ticketsReceived += 1 }
         default:
@@ -351,6 +359,7 @@ final class SecureChannel {
                 }
             } else {
                 try e.updateKeys(requestPeerUpdate: true)
+                keyUpdatesSent += 1
             }
         }
         try flushIfFree(d)
@@ -358,7 +367,7 @@ final class SecureChannel {
 
     /// Sends a KeyUpdate (TLS 1.3).
     func updateKeys(requestPeer: Bool, _ d: Deadline) throws {
-        try withEngine { try $0.updateKeys(requestPeerUpdate: requestPeer) }
+        try withEngine { try $0.updateKeys(requestPeerUpdate: requestPeer); keyUpdatesSent += 1 }
         try flushIfFree(d)
     }
 }
