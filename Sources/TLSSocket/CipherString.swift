@@ -12,7 +12,9 @@ import TLSHandshake
 ///   not yet listed; `-` = remove them (they may be added back later); `!` =
 ///   remove them for good; `+` = move those already listed to the end;
 /// - `@STRENGTH` sorts by key length, strongest first; `@SECLEVEL=n` drops
-///   suites below OpenSSL security level n (default 1).
+///   suites below OpenSSL security level n (default 1): level 1 drops NULL,
+///   anonymous and MD5 suites, 2 also RC4, 3 also RSA key transport, 4 also
+///   SHA-1 MACs and keys under 192 bits, 5 keys under 256 bits.
 ///
 /// OpenSSL's own ordering rules hold: the list of all suites starts in
 /// `catalog` order (forward-secret AEAD suites first, then by strength); `-`
@@ -244,6 +246,20 @@ public enum CipherString {
     /// Parses a cipher string. Throws `SSLError` `.noCipherSelected` when no
     /// implemented suite is selected, `.invalidArgument` for a malformed `@` command.
     public static func parse(_ string: String) throws -> Selection {
+        let selection = try select(string)
+        if selection.tls12Suites.isEmpty && !(selection.tls13Explicit && !selection.tls13Suites.isEmpty) {
+            var why = "the cipher string \"\(string)\" selects no cipher suite this library implements"
+            let known = selection.entries.map(\.name)
+            if !known.isEmpty { why += " (it selects only \(known.prefix(6).joined(separator: ", "))\(known.count > 6 ? ", ..." : ""), not implemented)" }
+            if !selection.ignored.isEmpty { why += "; unknown: \(selection.ignored.joined(separator: ", "))" }
+            throw SSLError(.noCipherSelected, why)
+        }
+        return selection
+    }
+
+    /// What a cipher string selects, whether or not that includes an implemented
+    /// suite. Throws only for a malformed `@` command.
+    public static func select(_ string: String) throws -> Selection {
         var order = Array(catalog.indices)          // the internal list, current order
         var active = Set<Int>()
         var killed = Set<Int>()
@@ -262,7 +278,10 @@ public enum CipherString {
             order = members + order.filter { !set.contains($0) }
         }
 
-        let items = string.split(whereSeparator: { ":, ;".contains($0) }).map(String.init)
+        // Suite B names stand for fixed lists, in this order (as in OpenSSL).
+        let suiteB = ["SUITEB128": ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"],
+                      "SUITEB128ONLY": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "SUITEB192": ["ECDHE-ECDSA-AES256-GCM-SHA384"]]
+        let items = string.split(whereSeparator: { ":, ;".contains($0) }).map(String.init).flatMap { suiteB[$0] ?? [$0] }
         for (position, rawItem) in items.enumerated() {
             if rawItem.hasPrefix("@") {
                 if rawItem == "@STRENGTH" {
@@ -348,19 +367,17 @@ public enum CipherString {
         }
 
         let minimumBits = [0, 80, 112, 128, 192, 256][level]
-        let entries = order.filter { active.contains($0) }.map { catalog[$0] }.filter { e in
-            e.strength >= minimumBits && !(level >= 3 && e.kx == .rsa) && !(level >= 1 && e.enc == .none)
+        func allowed(_ e: Entry) -> Bool {
+            if e.strength < minimumBits { return false }
+            if level >= 1 && (e.enc == .none || e.auth == .none || e.mac == .md5) { return false }
+            if level >= 2 && e.enc == .rc4 { return false }
+            if level >= 3 && e.kx == .rsa { return false }
+            if level >= 4 && e.mac == .sha1 { return false }
+            return true
         }
+        let entries: [Entry] = order.filter { active.contains($0) }.map { catalog[$0] }.filter(allowed)
         let tls13Final = tls13Explicit ? tls13.filter { !tls13Killed.contains($0) } : CipherSuite.tls13Suites.filter { !tls13Killed.contains($0) }
-        let selection = Selection(entries: entries, tls13Suites: tls13Final, tls13Explicit: tls13Explicit,
-                                  ignored: ignored, securityLevel: level)
-        if selection.tls12Suites.isEmpty && !(tls13Explicit && !tls13Final.isEmpty) {
-            var why = "the cipher string \"\(string)\" selects no cipher suite this library implements"
-            let known = entries.map(\.name)
-            if !known.isEmpty { why += " (it selects only \(known.prefix(6).joined(separator: ", "))\(known.count > 6 ? ", ..." : ""), not implemented)" }
-            if !ignored.isEmpty { why += "; unknown: \(ignored.joined(separator: ", "))" }
-            throw SSLError(.noCipherSelected, why)
-        }
-        return selection
+        return Selection(entries: entries, tls13Suites: tls13Final, tls13Explicit: tls13Explicit,
+                         ignored: ignored, securityLevel: level)
     }
 }
