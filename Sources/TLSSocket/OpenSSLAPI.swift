@@ -207,9 +207,11 @@ public enum SSL {
     public typealias PassphraseCallback = (_ maxLength: Int, _ verify: Bool, _ userData: Any?) -> String?
 
     /// OpenSSL's `X509_V_ERR_*` number for a verification failure.
-    public static func x509ErrorCode(_ reason: CertificateFailureReason, chainLength: Int = 2) -> Int {
+    /// `selfSigned`: the certificate the check failed on is self-signed (an
+    /// unknown self-signed leaf is 18, an unknown issuer 20).
+    public static func x509ErrorCode(_ reason: CertificateFailureReason, selfSigned: Bool = false) -> Int {
         switch reason {
-        case .unknownIssuer: return chainLength == 1 ? 18 : 20
+        case .unknownIssuer: return selfSigned ? 18 : 20
         case .badSignature, .weakSignatureAlgorithm, .unsupportedAlgorithm: return 7
         case .notYetValid: return 9
         case .expired: return 10
@@ -592,7 +594,7 @@ public enum SSL {
                 let failDepth = Swift.min(failure?.depth ?? 0, certs.count - 1)
                 for d in stride(from: certs.count - 1, through: 0, by: -1) {
                     let ok = failure == nil || d != failDepth
-                    let errnum = ok ? 0 : x509ErrorCode(failure!.reason, chainLength: certs.count)
+                    let errnum = ok ? 0 : x509ErrorCode(failure!.reason, selfSigned: certs[d].isSelfIssued)
                     if !callback(self, certs[d], errnum, d, ok) {
                         throw HandshakeError(failure.map { SSLSocket.alert(for: $0.reason) } ?? .badCertificate,
                                              "certificate verify failed (refused by the verify callback at depth \(d))")

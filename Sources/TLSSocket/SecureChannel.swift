@@ -289,6 +289,35 @@ final class SecureChannel {
         }
     }
 
+    /// Reads record by record until the peer's close_notify, never reading a
+    /// byte past it: what follows belongs to the plain connection (`unwrap`).
+    /// Plaintext still arriving before it is discarded.
+    func readUntilCloseNotify(_ d: Deadline) throws {
+        func exactly(_ n: Int) throws -> [UInt8]? {
+            var out: [UInt8] = []
+            while out.count < n {
+                let b = try transport.receive(max: n - out.count, deadline: d)
+                if b.isEmpty { return nil }
+                out += b
+            }
+            return out
+        }
+        try readLock.withLock {
+            while true {
+                let closed = withEngine { e -> Bool in
+                    while let chunk = e.read(), !chunk.isEmpty {}
+                    return e.peerClosed
+                }
+                if closed { return }
+                guard let header = try exactly(5) else { return }
+                let length = Int(header[3]) << 8 | Int(header[4])
+                guard let body = try exactly(length) else { return }
+                try withEngine { try $0.receive(header + body) }
+                try flushIfFree(d)
+            }
+        }
+    }
+
     /// Processes whatever already arrived without waiting (for polling and data_pending).
     func service() throws {
         guard readLock.try() else { return }

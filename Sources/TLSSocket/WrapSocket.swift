@@ -184,12 +184,7 @@ extension SSLSocket {
         if let ch = try activeChannel(), ch.isHandshakeComplete {
             let d = deadline(timeout)
             ch.close(d)
-            readLoop: while true {
-                switch try mapErrors({ try ch.read(max: 65536, d) }) {
-                case .data: continue
-                case .closeNotify, .eof: break readLoop
-                }
-            }
+            try mapErrors { try ch.readUntilCloseNotify(d) }
         }
         return try Socket(takingOver: self)
     }
