@@ -482,7 +482,11 @@ public enum SSL {
         public func setTLSExtHostName(_ name: String) { lock.withLock { hostName = name } }
 
         /// The SNI name the client sent (server side, `get_servername`), or the one we send.
-        public func getServername() -> String? { lock.withLock { serverName ?? hostName } }
+        public func getServername() -> String? {
+            let (isServer, fromCallback, ours) = lock.withLock { (role == .server, serverName, hostName) }
+            if isServer { return fromCallback ?? negotiated?.serverName }
+            return ours
+        }
 
         /// Connects the underlying `Socket` and becomes a client (`connect`).
         public func connect(_ address: NetworkAddress) throws {
