@@ -35,15 +35,20 @@ import TLSHandshake
 /// in that order, minus any removed with `-` or `!`.
 public enum CipherString {
     /// Key exchange of a catalog entry.
+    /// (`rsa`: RSA key transport; `any`: TLS 1.3.)
     public enum KeyExchange: String, Sendable { case rsa, ecdhe, dhe, any }
     /// Authentication of a catalog entry.
+    /// (`none`: anonymous.)
     public enum Authentication: String, Sendable { case rsa, ecdsa, dss, none, any }
     /// Bulk encryption of a catalog entry.
     public enum Encryption: String, Sendable {
+        /// AEAD ciphers (GCM, ChaCha20-Poly1305, CCM).
         case aes128GCM, aes256GCM, chacha20, aes128CCM, aes256CCM, aria128GCM, aria256GCM
+        /// CBC and stream ciphers, and no encryption at all.
         case aes128, aes256, camellia128, camellia256, tripleDES, rc4, none
     }
     /// Message authentication of a catalog entry.
+    /// (`aead`: the cipher authenticates.)
     public enum MAC: String, Sendable { case aead, sha1, sha256, sha384, md5 }
 
     /// One cipher suite OpenSSL knows.

@@ -39,7 +39,12 @@ public typealias PasswordCallback = (_ slot: String, _ retry: Bool, _ pinArgs: [
 /// argument they are given, to avoid a reference cycle.
 open class SSLSocket: Socket {
     /// The side of the handshake the socket takes.
-    public enum HandshakeRole: Sendable { case client, server }
+    public enum HandshakeRole: Sendable {
+        /// Sends the ClientHello.
+        case client
+        /// Answers it.
+        case server
+    }
 
     struct Settings {
         var options: [SSLOption: Bool] = Dictionary(uniqueKeysWithValues: SSLOption.allCases.map { ($0, $0.defaultValue != 0) })
