@@ -94,15 +94,11 @@ public struct SSLError: Error, Equatable, CustomStringConvertible {
 
     /// The error for a handshake or record-layer failure reported by the engine.
     static func from(_ e: HandshakeError, certificateFailure: CertificateFailureReason? = nil) -> SSLError {
-        let code: Code
-        switch e.alert {
-        case .badCertificate, .unsupportedCertificate, .certificateRevoked, .certificateExpired, .certificateUnknown, .unknownCA:
-            code = e.fromPeer ? .handshakeFailed : .badCertificate
-        case .protocolVersion where !e.fromPeer:
-            code = .handshakeFailed
-        default:
-            code = .handshakeFailed
-        }
+        // Our own refusal of the peer's certificate is badCertificate; everything
+        // else (including the peer refusing ours) is a handshake failure.
+        let certificateAlerts: Set<AlertDescription> = [.badCertificate, .unsupportedCertificate, .certificateRevoked,
+                                                        .certificateExpired, .certificateUnknown, .unknownCA]
+        let code: Code = !e.fromPeer && certificateAlerts.contains(e.alert) ? .badCertificate : .handshakeFailed
         return SSLError(code, e.description, alert: e.alert, fromPeer: e.fromPeer, certificateFailure: certificateFailure)
     }
 }

@@ -771,6 +771,11 @@ open class SSLSocket: Socket {
     }
 
     /// Encrypts and sends all of `data`; returns its length.
+    ///
+    /// A `TimeoutError` while the handshake runs commits nothing. One after it
+    /// commits all of `data`: it is encrypted and queued, and what has not gone
+    /// out yet leaves first with the next operation, or with `flushOutput`
+    /// (`hasUnsentOutput` says whether any is left).
     open override func send(_ data: [UInt8], timeout: Duration? = nil) throws -> Int {
         guard let ch = try activeChannel() else { return try super.send(data, timeout: timeout) }
         let d = deadline(timeout)
@@ -778,7 +783,7 @@ open class SSLSocket: Socket {
         return data.count
     }
 
-    /// Encrypts and sends all of `data`; returns its length.
+    /// Encrypts and sends all of `data`; returns its length. Timeouts as for `send`.
     @discardableResult
     open override func sendall(_ data: [UInt8], timeout: Duration? = nil) throws -> Int {
         try send(data, timeout: timeout)

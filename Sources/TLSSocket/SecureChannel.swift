@@ -318,19 +318,6 @@ final class SecureChannel {
         }
     }
 
-    /// Processes whatever already arrived without waiting (for polling and data_pending).
-    func service() throws {
-        guard readLock.try() else { return }
-        defer { readLock.unlock(); runCallbacks() }
-        while engineLock.withLock({ engine.bufferedPlaintextCount == 0 && !transportEOF && engine.status == .established }) {
-            do {
-                guard try pumpIn(Deadline(.zero, nonblocking: true)) else { return }
-            } catch let e as SSLError where e.code == .wouldBlock {
-                return
-            }
-        }
-    }
-
     /// Encrypts and sends `data`, driving the handshake first if needed.
     ///
     /// A timeout during the handshake commits nothing. A timeout after it

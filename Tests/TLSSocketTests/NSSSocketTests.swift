@@ -152,6 +152,34 @@ final class NSSSocketTests: XCTestCase {
         try server.value()
     }
 
+    func testSendTimeoutCommitsEverythingAndFlushOutputFinishes() throws {
+        let (listener, address) = try makeServer()
+        defer { listener.close() }
+        let total = 6 << 20
+        let go = DispatchSemaphore(value: 0)
+        let server = Background { () -> [UInt8] in
+            let (c, _) = try listener.accept(timeout: .seconds(20))
+            defer { c.close() }
+            try c.forceHandshake(timeout: .seconds(20))
+            go.wait()   // not reading yet: the client's sends back up
+            return try c.read(total, timeout: .seconds(60))
+        }
+        let client = try makeClient()
+        defer { client.close() }
+        try client.setSocketOption(.sendBufferSize, 65536)
+        try client.connect(address, timeout: .seconds(10))
+        try client.forceHandshake(timeout: .seconds(10))
+        let data = (0..<total).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        XCTAssertThrowsError(try client.sendall(data, timeout: .milliseconds(300))) { e in XCTAssertTrue(e is TimeoutError, "\(e)") }
+        XCTAssertTrue(client.hasUnsentOutput)
+        go.signal()
+        try client.flushOutput(timeout: .seconds(60))
+        XCTAssertFalse(client.hasUnsentOutput)
+        let received = try server.value()
+        XCTAssertEqual(received.count, total)
+        XCTAssertTrue(received == data, "every byte arrived once, in order")
+    }
+
     func testNonblockingOptionGivesWouldBlockNotTimeout() throws {
         let (listener, address) = try makeServer()
         defer { listener.close() }
