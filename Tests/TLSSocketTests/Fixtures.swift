@@ -15,8 +15,15 @@ final class Fixtures {
         do { return try Fixtures() } catch { fatalError("cannot make test fixtures: \(error)") }
     }()
 
+    /// Everything the tests write goes under here; removed when the test process exits.
     let dir: String
+    nonisolated(unsafe) static var cleanupPath: String?
     func path(_ name: String) -> String { dir + "/" + name }
+
+    /// A fresh path under `dir` for a scratch file or directory.
+    func scratch(_ prefix: String, _ suffix: String = "") -> String {
+        dir + "/\(prefix)-\(UInt32.random(in: 0...UInt32.max))\(suffix)"
+    }
 
     let caCertificate: Certificate
     let serverCertificate: Certificate
@@ -36,6 +43,8 @@ final class Fixtures {
     private init() throws {
         let dir = NSTemporaryDirectory() + "tlssocket-fixtures-\(getpid())"
         self.dir = dir
+        Fixtures.cleanupPath = dir
+        atexit { if let d = Fixtures.cleanupPath { try? FileManager.default.removeItem(atPath: d) } }
         try? FileManager.default.removeItem(atPath: dir)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let script = #"""

@@ -17,7 +17,7 @@ final class InteropTests: XCTestCase {
 
     /// Writes a Python script to a temporary file.
     private func script(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "tlssocket-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).py"
+        let path = f.scratch("script", ".py")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -325,7 +325,7 @@ final class InteropTests: XCTestCase {
     private func nssDatabase() throws -> String {
         try requireTool("certutil")
         try requireTool("pk12util")
-        let dir = NSTemporaryDirectory() + "tlssocket-nssdb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let dir = f.scratch("nssdb")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let db = "sql:" + dir
         try Shell.run(["certutil", "-N", "-d", db, "--empty-password"])
@@ -340,7 +340,7 @@ final class InteropTests: XCTestCase {
 
     /// tstclnt reads its request from a file (-A); it loops on a closed stdin pipe.
     private func requestFile(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "tlssocket-req-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).txt"
+        let path = f.scratch("request", ".txt")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

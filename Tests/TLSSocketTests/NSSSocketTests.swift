@@ -53,7 +53,7 @@ final class NSSSocketTests: XCTestCase {
 
     func testUnixDomainSocket() throws {
         let f = Fixtures.shared
-        let path = NSTemporaryDirectory() + "tlssocket-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let path = f.scratch("unix", ".sock")
         defer { unlink(path) }
         let listener = try SSLSocket(family: .local)
         defer { listener.close() }
