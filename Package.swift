@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "TLSRecordTests", dependencies: ["TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "TLSFuzzTests", dependencies: ["TLSFuzz", "TLSHandshake", "TLSRecord", "TLSCrypto", "TestSupport"]),
         .testTarget(name: "X509Tests", dependencies: ["X509", "TLSCrypto", "TestSupport"]),
+        .testTarget(name: "TLSSocketTests", dependencies: ["TLSSocket", "TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,24 +6,33 @@ import Darwin
 
 /// An operating-system error (errno and its text), the `SysCallError` of the seeds.
 public struct SocketError: Error, Equatable, CustomStringConvertible {
+    /// The errno value (0 when the error has no errno).
     public let errno: Int32
+    /// What failed, with the system's text for errno.
     public let message: String
+    /// An error for errno in `context` ("recv", "connect to host:port").
     public init(errno: Int32, _ context: String) {
         self.errno = errno
         self.message = "\(context): \(String(cString: strerror(errno)))"
     }
+    /// An error described by `message` alone.
     public init(message: String) { self.errno = 0; self.message = message }
+    /// The message.
     public var description: String { message }
+    /// True for EAGAIN, EWOULDBLOCK and ETIMEDOUT (an expired SO_RCVTIMEO / SO_SNDTIMEO).
     public var isTimeout: Bool { errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT }
 }
 
 /// A thin owner of a socket file descriptor: TCP over IPv4/IPv6 or Unix-domain.
 public final class POSIXSocket {
+    /// The descriptor (-1 once closed).
     public private(set) var fd: Int32
+    /// Takes ownership of `fd`.
     public init(fd: Int32) { self.fd = fd }
 
     deinit { if fd >= 0 { _ = Glibc.close(fd) } }
 
+    /// True until `close`.
     public var isOpen: Bool { fd >= 0 }
 
     /// Connects to host:port, trying each address getaddrinfo returns.
@@ -117,6 +126,7 @@ public final class POSIXSocket {
         }
     }
 
+    /// Sets SO_RCVTIMEO and SO_SNDTIMEO.
     public func setTimeout(_ seconds: Double) throws {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) == 0,
@@ -156,10 +166,13 @@ public final class POSIXSocket {
         }
     }
 
+    /// The poll event for readable data.
     public static let readable = Int16(POLLIN)
 
+    /// Shuts down the sending direction (the peer sees end of stream).
     public func shutdownWrite() { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
+    /// Closes the descriptor.
     public func close() {
         if fd >= 0 { _ = Glibc.close(fd); fd = -1 }
     }

@@ -5,11 +5,14 @@ import TLSHandshake
 /// A blocking TLS connection over a socket: the `TLSConnection` engine driven
 /// by reads and writes on a file descriptor.
 public final class TLSStream {
+    /// The socket underneath.
     public let socket: POSIXSocket
+    /// The engine.
     public let connection: TLSConnection
     /// Observes every byte sent (true) or received (false), e.g. for captures.
     public var onWire: ((_ sent: Bool, _ bytes: [UInt8]) -> Void)?
 
+    /// A stream over `socket` taking `role`, with `config`.
     public init(socket: POSIXSocket, role: TLSConnection.Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.socket = socket
         self.connection = TLSConnection(role: role, config: config, random: random)
@@ -69,6 +72,7 @@ public final class TLSStream {
         return connection.read(maxLength: max)
     }
 
+    /// Encrypts and sends `data` (running the handshake first if needed).
     public func write(_ data: [UInt8]) throws {
         if !connection.isHandshakeComplete { try handshake() }
         try connection.write(data)
@@ -83,6 +87,7 @@ public final class TLSStream {
         }
     }
 
+    /// Sends close_notify and shuts down the sending side.
     public func close() {
         connection.close()
         try? flush()

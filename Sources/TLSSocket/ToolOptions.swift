@@ -6,6 +6,7 @@ import TLSHandshake
 /// Parsing shared by the command-line tools: colon-separated cipher and group
 /// lists, comma-separated ALPN lists. Unknown names are errors, never skipped.
 public enum ToolOptions {
+    /// Colon-separated suite names (IANA or OpenSSL).
     public static func cipherSuites(_ list: String) throws -> [CipherSuite] {
         let names = list.split(separator: ":").map(String.init).filter { !$0.isEmpty }
         var out: [CipherSuite] = []
@@ -17,6 +18,7 @@ public enum ToolOptions {
         return out
     }
 
+    /// Colon-separated group names.
     public static func groups(_ list: String) throws -> [NamedGroup] {
         var out: [NamedGroup] = []
         for n in list.split(separator: ":") {
@@ -27,6 +29,7 @@ public enum ToolOptions {
         return out
     }
 
+    /// Comma-separated ALPN protocol names.
     public static func alpn(_ list: String) -> [String] {
         list.split(separator: ",").map(String.init).filter { !$0.isEmpty }
     }
@@ -50,10 +53,12 @@ public enum ToolOptions {
 /// randomness our side used, every handshake message, the secrets (from the
 /// key log) and every record in both directions.
 public final class TraceRecorder {
+    /// The trace lines so far.
     public private(set) var lines: [String] = []
     private var counts: [String: Int] = [:]
     private var names = Set<String>()
 
+    /// An empty trace.
     public init() {}
 
     private func unique(_ base: String) -> String {
@@ -64,6 +69,7 @@ public final class TraceRecorder {
         return "\(base)_\(i)"
     }
 
+    /// Adds a `kind name = hex` line (names made unique).
     public func add(_ kind: String, _ name: String, _ value: [UInt8]) {
         let n = unique(name)
         lines.append("\(kind) \(n) =" + (value.isEmpty ? "" : " \(value.hexString)"))
@@ -83,12 +89,14 @@ public final class TraceRecorder {
         pending[sent] = buffer
     }
 
+    /// Adds a record line, named by the side that sent it.
     public func record(sent: Bool, role: TLSConnection.Role, bytes: [UInt8]) {
         let side = (sent == (role == .client)) ? "client" : "server"
         counts[side, default: 0] += 1
         add("record", "\(side)_\(counts[side] ?? 0)", bytes)
     }
 
+    /// Adds a handshake message line, named after its type.
     public func message(sent: Bool, role: TLSConnection.Role, raw: [UInt8]) {
         let fromClient = sent == (role == .client)
         let type = raw.first.flatMap(HandshakeType.init(rawValue:))
@@ -104,6 +112,7 @@ public final class TraceRecorder {
         add("message", name, raw)
     }
 
+    /// Adds a secret from the key log, under the trace format's name.
     public func secret(label: String, value: [UInt8]) {
         let map = ["CLIENT_HANDSHAKE_TRAFFIC_SECRET": "client_handshake_traffic_secret",
                    "SERVER_HANDSHAKE_TRAFFIC_SECRET": "server_handshake_traffic_secret",
@@ -113,6 +122,7 @@ public final class TraceRecorder {
         add("secret", map[label] ?? label.lowercased(), value)
     }
 
+    /// The trace file text.
     public func render(header: String) -> String {
         "# \(header)\n" + lines.joined(separator: "\n") + "\n"
     }
@@ -121,8 +131,11 @@ public final class TraceRecorder {
 /// A random source that remembers what it handed out, for captures.
 public final class RecordingRandom: RandomSource {
     private let inner: RandomSource
+    /// Every byte handed out so far.
     public private(set) var handedOut: [UInt8] = []
+    /// Records what `inner` hands out.
     public init(_ inner: RandomSource = SystemRandom.shared) { self.inner = inner }
+    /// Fills `buffer` from the inner source and records it.
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         inner.fill(buffer)
         handedOut.append(contentsOf: buffer)
