@@ -2,6 +2,7 @@ import TLSCrypto
 import TLSRecord
 import TLSHandshake
 import X509
+import TLSSocket
 
 /// One fuzz target: a surface that must return normally for every input
 /// (malformed input is a specific error, caught inside; never a trap).
@@ -28,6 +29,8 @@ public enum FuzzTargets {
                    run: server),
         FuzzTarget(name: "client", summary: "client TLSConnection fed arbitrary server bytes after its fixed ClientHello",
                    run: client),
+        FuzzTarget(name: "ciphers", summary: "OpenSSL cipher strings (CipherString.parse/select), as UTF-8 text",
+                   run: ciphers),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -83,6 +86,19 @@ public enum FuzzTargets {
                 return
             }
         } while offset < stream.count
+    }
+
+    // MARK: - cipher strings
+
+    static func ciphers(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        if let s = try? CipherString.select(text) {
+            // What is selected is a subset of the catalog, without duplicates.
+            precondition(Set(s.entries).count == s.entries.count, "duplicate suites in a selection")
+            precondition(Set(s.tls13Suites).count == s.tls13Suites.count, "duplicate TLS 1.3 suites")
+            _ = s.tls12Suites
+        }
+        _ = try? CipherString.parse(text)
     }
 
     // MARK: - connections
