@@ -140,7 +140,9 @@ public enum FuzzPeers {
     static let serverCredential: CertifiedKey? = {
         guard let made = try? SelfSignedCertificate.make(names: ["localhost", "127.0.0.1"], validDays: 3650,
                                                          now: nowSeconds - 86400, random: ScriptedRandom(seed: Array("fuzz-server-cert".utf8))),
-              let key = try? CertifiedKey(certificates: [made.certificate], privateKey: made.privateKey) else { return nil }
+              var key = try? CertifiedKey(certificates: [made.certificate], privateKey: made.privateKey) else { return nil }
+        // Stapled when a client asks (status_request): any DER will do, the client hands it over as received.
+        key.ocspResponse = [0x30, 0x03, 0x0a, 0x01, 0x00]
         return key
     }()
 
@@ -187,6 +189,7 @@ public enum FuzzPeers {
         c.maxEarlyDataSize = 16384
         c.sessionTicketCount = 1
         c.helloRetryCookie = { Array("cookie".utf8) + $0 }
+        c.recordSizeLimit = 4096
         return c
     }
 
@@ -200,6 +203,8 @@ public enum FuzzPeers {
         c.clock = { UInt64(nowSeconds) * 1000 }
         let credential = clientCredential
         c.clientCertificateProvider = { _ in credential }
+        c.requestOCSPStapling = true
+        c.recordSizeLimit = 2048
         return c
     }
 
