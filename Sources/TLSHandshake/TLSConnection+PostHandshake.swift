@@ -81,7 +81,10 @@ extension TLSConnection {
 
     /// TLS 1.2 secure renegotiation (RFC 5746): the client sends a new
     /// ClientHello, the server a HelloRequest. TLS 1.3 has none: use `updateKeys`.
-    public func renegotiate() throws {
+    /// `clientAuthentication` (server) applies to the renegotiated handshake
+    /// and those after it, e.g. to ask for a client certificate only now.
+    public func renegotiate(clientAuthentication: ClientAuthentication? = nil) throws {
+        if let a = clientAuthentication, role == .server { renegotiationClientAuthentication = a }
         guard status == .established, let previous = session12 else {
             throw HandshakeError(.internalError, "renegotiation needs an established TLS 1.2 connection")
         }
@@ -124,6 +127,7 @@ extension TLSConnection {
                 }
                 var c = config
                 c.maxVersion = .tls12
+                if let a = renegotiationClientAuthentication { c.clientAuthentication = a }
                 let hs = ServerHandshake(config: c, random: random, renegotiatingFrom: previous)
                 renegotiation = hs
                 try apply(try hs.handle(m))
@@ -136,6 +140,7 @@ extension TLSConnection {
         switch m.type {
         case .keyUpdate:
             let ku = try KeyUpdate(body: m.body)
+            receivedKeyUpdates += 1
             keyUpdatesInARow += 1
             guard keyUpdatesInARow <= config.limits.maxKeyUpdatesWithoutData else {
                 throw HandshakeError.unexpected("too many KeyUpdates without data")

@@ -38,6 +38,8 @@ public final class TLSConnection {
     var warningAlertsInARow = 0
     var earlyDataReceived = 0
     var pendingClientAuth: PendingClientAuth?
+    /// Server: client authentication for renegotiated handshakes (see `renegotiate`).
+    var renegotiationClientAuthentication: ClientAuthentication?
     /// Client application data written during our own renegotiation, sent when it completes.
     var heldWrites: [UInt8] = []
     /// True while a renegotiation is in progress.
@@ -56,6 +58,14 @@ public final class TLSConnection {
     /// KeyUpdates this side sent (requested or automatic).
     public internal(set) var sentKeyUpdates = 0
     public var onHandshakeMessage: ((_ sent: Bool, _ raw: [UInt8]) -> Void)?
+    /// Called after each completed handshake (the first and every renegotiation).
+    public var onHandshakeComplete: ((NegotiatedParameters) -> Void)?
+    /// Handshakes completed on this connection (1 + renegotiations).
+    public internal(set) var completedHandshakes = 0
+    /// KeyUpdates received from the peer.
+    public internal(set) var receivedKeyUpdates = 0
+    /// Set when the peer answered our renegotiation with a no_renegotiation warning.
+    public internal(set) var renegotiationRefused: AlertDescription?
 
     public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.role = role
@@ -154,9 +164,14 @@ public final class TLSConnection {
         try? flushHandshake()
         try? writer.write(.alert, Alert.closeNotify.encode(), into: &output)
         sentClose = true
-        if peerClosed || status != .established { status = .closed }
-        wipeSecrets()
+        // Half-close: the peer may still send data and KeyUpdates, so the reading
+        // secrets stay until it closes too.
+        if peerClosed || status != .established { status = .closed; wipeSecrets() }
     }
+
+    /// Bytes received but not yet processed as records (e.g. what follows the
+    /// peer's close_notify, for `unwrap`). The connection forgets them.
+    public func takeUnprocessedInput() -> [UInt8] { reader.takeBuffered() }
 
     // MARK: - Internals
 
@@ -209,6 +224,8 @@ public final class TLSConnection {
     }
 
     func apply(_ actions: [HandshakeAction]) throws {
+        var completionToReport: NegotiatedParameters?
+        defer { if let p = completionToReport { onHandshakeComplete?(p) } }
         for action in actions {
             switch action {
             case .send(let message):
@@ -243,6 +260,9 @@ public final class TLSConnection {
                 negotiated = params
                 handshakeBytesReceived = 0
                 status = .established
+                completedHandshakes += 1
+                renegotiationRefused = nil
+                completionToReport = params
                 if let s = client?.tls12NewSession ?? (renegotiation as? ClientHandshake)?.tls12NewSession { rememberSession(s) }
                 if let r = renegotiation as? ClientHandshake {
                     session12 = r.session12
@@ -309,7 +329,7 @@ public final class TLSConnection {
             let alert = try Alert(bytes: record.fragment)
             if alert.description == .closeNotify {
                 peerClosed = true
-                if sentClose { status = .closed }
+                if sentClose { status = .closed; wipeSecrets() }
                 return
             }
             if alert.level == .warning && (alert.description == .userCanceled || isTLS12 || !versionSettled) {
@@ -320,6 +340,7 @@ public final class TLSConnection {
                 }
                 if alert.description == .noRenegotiation, renegotiation != nil {
                     renegotiation = nil
+                    renegotiationRefused = .noRenegotiation
                     if !heldWrites.isEmpty {
                         try writer.write(.applicationData, heldWrites, into: &output)
                         heldWrites.removeAll()

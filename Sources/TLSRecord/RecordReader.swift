@@ -56,6 +56,14 @@ public struct RecordReader {
     /// Bytes received but not yet returned as records.
     public var bufferedByteCount: Int { buffer.count - start }
 
+    /// Hands over the bytes not yet consumed as records and forgets them.
+    public mutating func takeBuffered() -> [UInt8] {
+        let rest = Array(buffer[start...])
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        return rest
+    }
+
     /// The error that ended this reader, if any.
     public var error: RecordLayerError? { failure }
 
