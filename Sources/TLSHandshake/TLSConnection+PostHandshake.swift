@@ -127,7 +127,7 @@ extension TLSConnection {
                 }
                 var c = config
                 c.maxVersion = .tls12
-                if let a = renegotiationClientAuthentication { c.clientAuthentication = a }
+                if let a = renegotiationClientAuthentication ?? config.renegotiationClientAuthentication { c.clientAuthentication = a }
                 let hs = ServerHandshake(config: c, random: random, renegotiatingFrom: previous)
                 renegotiation = hs
                 try apply(try hs.handle(m))

@@ -509,7 +509,10 @@ open class SSLSocket: Socket {
             }
             if s.options[.requestCertificate] == true {
                 switch s.requireMode {
-                case .always, .firstHandshake: c.clientAuthentication = .require
+                case .always: c.clientAuthentication = .require
+                case .firstHandshake:
+                    c.clientAuthentication = .require
+                    c.renegotiationClientAuthentication = .request
                 case .never, .noError: c.clientAuthentication = .request
                 }
                 if let anchors = s.trustAnchors ?? s.certDB?.trustStore {
