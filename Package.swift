@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(name: "tls-server", dependencies: ["TLSSocket", "TLSSessionCache", "TLSHandshake", "X509"], path: "Tools/tls-server"),
         .executableTarget(name: "tls-client", dependencies: ["TLSSocket", "TLSHandshake", "X509"], path: "Tools/tls-client"),
         .target(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
-        .target(name: "TLSFuzz", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
+        .target(name: "TLSFuzz", dependencies: ["CLibFuzzer", "TLSHandshake", "TLSRecord", "TLSCrypto", "X509", "TLSSocket"]),
         .executableTarget(name: "tls-fuzz", dependencies: ["TLSFuzz", "TLSHandshake", "TLSSocket", "CLibFuzzer"], path: "Tools/tls-fuzz"),
         .target(name: "TLSReplay", dependencies: ["TLSHandshake", "TLSRecord", "TLSCrypto", "X509"]),
         .executableTarget(name: "tls-replay", dependencies: ["TLSReplay"], path: "Tools/tls-replay"),

@@ -2,6 +2,7 @@ import TLSCrypto
 import TLSRecord
 import TLSHandshake
 import X509
+import TLSSocket
 
 /// One fuzz target: a surface that must return normally for every input
 /// (malformed input is a specific error, caught inside; never a trap).
@@ -28,6 +29,8 @@ public enum FuzzTargets {
                    run: server),
         FuzzTarget(name: "client", summary: "client TLSConnection fed arbitrary server bytes after its fixed ClientHello",
                    run: client),
+        FuzzTarget(name: "ciphers", summary: "OpenSSL cipher strings (CipherString.parse/select), as UTF-8 text",
+                   run: ciphers),
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -85,6 +88,19 @@ public enum FuzzTargets {
         } while offset < stream.count
     }
 
+    // MARK: - cipher strings
+
+    static func ciphers(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        if let s = try? CipherString.select(text) {
+            // What is selected is a subset of the catalog, without duplicates.
+            precondition(Set(s.entries).count == s.entries.count, "duplicate suites in a selection")
+            precondition(Set(s.tls13Suites).count == s.tls13Suites.count, "duplicate TLS 1.3 suites")
+            _ = s.tls12Suites
+        }
+        _ = try? CipherString.parse(text)
+    }
+
     // MARK: - connections
 
     static func server(_ data: [UInt8]) {
@@ -124,7 +140,9 @@ public enum FuzzPeers {
     static let serverCredential: CertifiedKey? = {
         guard let made = try? SelfSignedCertificate.make(names: ["localhost", "127.0.0.1"], validDays: 3650,
                                                          now: nowSeconds - 86400, random: ScriptedRandom(seed: Array("fuzz-server-cert".utf8))),
-              let key = try? CertifiedKey(certificates: [made.certificate], privateKey: made.privateKey) else { return nil }
+              var key = try? CertifiedKey(certificates: [made.certificate], privateKey: made.privateKey) else { return nil }
+        // Stapled when a client asks (status_request): any DER will do, the client hands it over as received.
+        key.ocspResponse = [0x30, 0x03, 0x0a, 0x01, 0x00]
         return key
     }()
 
@@ -171,6 +189,7 @@ public enum FuzzPeers {
         c.maxEarlyDataSize = 16384
         c.sessionTicketCount = 1
         c.helloRetryCookie = { Array("cookie".utf8) + $0 }
+        c.recordSizeLimit = 4096
         return c
     }
 
@@ -184,6 +203,8 @@ public enum FuzzPeers {
         c.clock = { UInt64(nowSeconds) * 1000 }
         let credential = clientCredential
         c.clientCertificateProvider = { _ in credential }
+        c.requestOCSPStapling = true
+        c.recordSizeLimit = 2048
         return c
     }
 

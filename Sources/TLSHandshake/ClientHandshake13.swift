@@ -561,3 +561,13 @@ func isIPAddressLiteral(_ s: String) -> Bool {
     let parts = s.split(separator: ".", omittingEmptySubsequences: false)
     return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }
 }
+
+extension ClientHandshake {
+    /// Zeroes this handshake's TLS 1.3 secrets in place when its connection ends.
+    func wipeSecrets() {
+        wipeStorage(clientHandshakeSecret)
+        wipeStorage(serverHandshakeSecret)
+        if let h = handshakeSecret { wipeStorage(h.secret) }
+        secrets?.wipeStorage()
+    }
+}

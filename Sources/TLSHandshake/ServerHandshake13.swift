@@ -414,7 +414,7 @@ public final class ServerHandshake {
         let b = ch.extensions.filter { !mayChange.contains($0.type) }
         guard a == b else { throw HandshakeError.illegal("second ClientHello changed its extensions") }
         if let expectedCookie {
-            guard let data = ch.extensions.first(ExtensionType.cookie), try ExtensionCodec.cookie(data) == expectedCookie else {
+            guard let data = ch.extensions.first(ExtensionType.cookie), constantTimeEquals(try ExtensionCodec.cookie(data), expectedCookie) else {
                 throw HandshakeError.illegal("second ClientHello does not echo the cookie")
             }
         }
@@ -540,5 +540,15 @@ extension ServerHandshake {
         guard let protector = config.ticketProtector, let plain = protector.open(ticket),
               let s = try? StoredSession(bytes: plain), s.version == .tls13, !s.isExpired(nowMillis: now) else { return nil }
         return s
+    }
+}
+
+extension ServerHandshake {
+    /// Zeroes this handshake's TLS 1.3 secrets in place when its connection ends.
+    func wipeSecrets() {
+        wipeStorage(clientHandshakeSecret)
+        if let m = master { wipeStorage(m.secret) }
+        pendingSecrets?.wipeStorage()
+        secrets?.wipeStorage()
     }
 }

@@ -13,6 +13,7 @@ extension TLSConnection {
         try guarded {
             try writer.write(.handshake, KeyUpdate(updateRequested: requestPeerUpdate).encode(), into: &output)
             sentKeyUpdates += 1
+            let old = role == .client ? s.clientTrafficSecret : s.serverTrafficSecret
             if role == .client {
                 s.clientTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.clientTrafficSecret)
                 writer.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
@@ -21,6 +22,7 @@ extension TLSConnection {
                 writer.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
             }
             secrets = s
+            wipeStorage(old)  // the replaced secret (and every copy of it)
         }
     }
 
@@ -146,6 +148,7 @@ extension TLSConnection {
                 throw HandshakeError.unexpected("too many KeyUpdates without data")
             }
             guard reassembler.isEmpty else { throw HandshakeError.unexpected("KeyUpdate not at a record boundary") }
+            let old = role == .client ? s.serverTrafficSecret : s.clientTrafficSecret
             if role == .client {
                 s.serverTrafficSecret = TLS13KDF.nextTrafficSecret(s.suite.hash, s.serverTrafficSecret)
                 reader.setCipher(try tls13Cipher(s.suite, secret: s.serverTrafficSecret), version: .tls13)
@@ -154,6 +157,7 @@ extension TLSConnection {
                 reader.setCipher(try tls13Cipher(s.suite, secret: s.clientTrafficSecret), version: .tls13)
             }
             secrets = s
+            wipeStorage(old)
             if ku.updateRequested && !sentClose {
                 try updateKeys(requestPeerUpdate: false)
             }

@@ -69,6 +69,11 @@ public final class TLSConnection {
 
     public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.role = role
+        var config = config
+        if let log = config.keyLog {
+            // The key log gets its own copies: ours are wiped in place when the connection ends.
+            config.keyLog = { label, random, secret in log(label, random, secret.map { $0 }) }
+        }
         self.config = config
         self.random = random
         var limits = RecordLimits()
@@ -169,6 +174,11 @@ public final class TLSConnection {
         if peerClosed || status != .established { status = .closed; wipeSecrets() }
     }
 
+    deinit { wipeSecrets() }
+
+    /// The TLS 1.3 secrets this connection still holds (tests check they are zero once it ended).
+    var heldSecrets: [[UInt8]] { secrets?.all ?? [] }
+
     /// Bytes received but not yet processed as records (e.g. what follows the
     /// peer's close_notify, for `unwrap`). The connection forgets them.
     public func takeUnprocessedInput() -> [UInt8] { reader.takeBuffered() }
@@ -205,7 +215,10 @@ public final class TLSConnection {
     }
 
     func wipeSecrets() {
-        secrets?.wipe()
+        // In place, so the handshake's copies (which share the storage) are zeroed too.
+        secrets?.wipeStorage()
+        client?.wipeSecrets()
+        server?.wipeSecrets()
         if var t = session12 { secureZero(&t.masterSecret); session12 = t }
     }
 

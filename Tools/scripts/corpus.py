@@ -175,7 +175,11 @@ DICT = [
     ("pem_cert", b"-----BEGIN CERTIFICATE-----"), ("pem_end_cert", b"-----END CERTIFICATE-----"),
     ("pem_key", b"-----BEGIN PRIVATE KEY-----"), ("pem_enc_key", b"-----BEGIN ENCRYPTED PRIVATE KEY-----"),
     ("pem_ec_key", b"-----BEGIN EC PRIVATE KEY-----"), ("pem_rsa_key", b"-----BEGIN RSA PRIVATE KEY-----"),
-]
+] + [("cs_" + w.strip("@!+-=").replace(".", "_").replace("=", "").replace("-", "_"), w.encode()) for w in (
+    "HIGH", "MEDIUM", "LOW", "ALL", "DEFAULT", "COMPLEMENTOFALL", "COMPLEMENTOFDEFAULT", "ECDHE", "EECDH", "kECDHE",
+    "kEECDH", "aRSA", "aECDSA", "aNULL", "eNULL", "AESGCM", "AES256", "AES128", "CHACHA20", "SHA256", "SHA384", "MD5",
+    "RC4", "3DES", "TLSv1.2", "TLSv1.3", "SUITEB128", "SUITEB192", "@STRENGTH", "@SECLEVEL=", "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256")]
 
 
 def write_dict(path):

@@ -38,8 +38,11 @@ if [ "$target" = all ]; then
 else
     targets=$target
 fi
-mkdir -p "$B/corpus" "$B/artifacts" "$B/logs"
+mkdir -p "$B/corpus" "$B/artifacts" "$B/logs" "$ROOT/Vectors/corpus/regressions"
 failed=0
+total_execs=0
+targets_ok=0
+targets_failed=0
 printf '%-12s %12s %10s %8s %8s %s\n' target execs exec/s cov ft result
 for t in $targets; do
     seeds=$ROOT/Vectors/corpus/$t
@@ -72,7 +75,15 @@ for t in $targets; do
     if [ $rc -ne 0 ] || grep -aqE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|deadly signal|Fatal error' "$log"; then
         result="FAILED (rc $rc; see $log and $B/artifacts/)"
         failed=1
+        targets_failed=$((targets_failed + 1))
+    else
+        targets_ok=$((targets_ok + 1))
     fi
     printf '%-12s %12s %10s %8s %8s %s\n' "$t" "$execs" "$speed" "${cov:-?}" "${ft:-?}" "$result"
+    total_execs=$((total_execs + execs))
 done
+if [ $merge = 0 ]; then
+    echo "$total_execs executions in all, $([ $failed = 0 ] && echo 'no crash, hang or OOM' || echo 'FAILURES (see above)')"
+    echo "fuzz: $targets_ok passed, $targets_failed failed"
+fi
 exit $failed

@@ -99,6 +99,8 @@ capture_server ours-tls13-keyupdate $C --keyupdate
 capture_server ours-tls13-p256 $C --groups P-256 --ciphers TLS_CHACHA20_POLY1305_SHA256
 capture_server ours-tls12 $C --tls1_2
 capture_server ours-tls12-renegotiate $C --tls1_2 --renegotiate
+capture_server ours-tls13-status-rsl $C --status --record-size-limit 1024
+capture_server ours-tls12-status-rsl $C --tls1_2 --status --record-size-limit 512
 
 capture_client ossl-tls13 openssl s_server -accept @PORT@ -cert "$W/ec.pem" -key "$W/ec.key" -rev -naccept 2
 capture_client ossl-tls13-rsa openssl s_server -accept @PORT@ -cert "$W/rsa.pem" -key "$W/rsa.key" -rev -naccept 2
@@ -125,6 +127,9 @@ for _ in range(2):
 capture_client ours-tls13 $SERVER --port @PORT@ --echo --quiet --cert-out "$W/ours.pem"
 capture_client ours-tls13-hrr $SERVER --port @PORT@ --echo --quiet --hrr --groups P-384:X25519 --cert-out "$W/ours.pem"
 capture_client ours-tls13-certreq $SERVER --port @PORT@ --echo --quiet --verify-client request --cafile "$W/ec.pem" --alpn h2 --cert-out "$W/ours.pem"
+printf '\x30\x03\x0a\x01\x00' > "$W/ocsp.der"
+capture_client ours-tls13-ocsp-rsl $SERVER --port @PORT@ --echo --quiet --ocsp "$W/ocsp.der" --record-size-limit 1024 --cert-out "$W/ours.pem"
+capture_client ours-tls12-ocsp $SERVER --port @PORT@ --echo --quiet --tls1_2 --ocsp "$W/ocsp.der" --cert-out "$W/ours.pem"
 capture_client ours-tls12 $SERVER --port @PORT@ --echo --quiet --tls1_2 --cert-out "$W/ours.pem"
 capture_client ours-tls12-rsa $SERVER --port @PORT@ --echo --quiet --tls1_2 --cert "$W/rsa.pem" --key "$W/rsa.key"
 

@@ -15,6 +15,7 @@ usage: tls-fuzz TARGET [libFuzzer args...]      (fuzzing build: -DFUZZING -sanit
        tls-fuzz capture-server PORT OUTFILE     (record a client's bytes against the `server` target's
                                                 peer; OUTFILE.msgs gets its handshake messages, decrypted)
        tls-fuzz capture-client HOST:PORT OUTFILE (record a server's bytes against the `client` target's peer)
+       tls-fuzz memory [SERVER_SEEDS [CLIENT_SEEDS]]  (peak heap per connection under adversarial input)
   Replay prints one line per file and exits 0 when every file returned normally
   (a crash is the failure). TARGET all replays through every target.
   Build and run: Tools/scripts/fuzz.sh [TARGET|all] [SECONDS].
@@ -117,6 +118,27 @@ func capture(_ args: [String]) -> Never {
     exit(0)
 }
 
+// MARK: - heap per connection under adversarial input
+
+func memory(_ args: [String]) -> Never {
+    // Default: the committed seed streams of the connection targets.
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let serverDir = args.count > 0 ? args[0] : root.appendingPathComponent("Vectors/corpus/server").path
+    let clientDir = args.count > 1 ? args[1] : root.appendingPathComponent("Vectors/corpus/client").path
+    func load(_ dir: String) -> [[UInt8]] {
+        guard FileManager.default.fileExists(atPath: dir) else { return [] }
+        return files(under: dir).compactMap { FileManager.default.contents(atPath: $0).map { Array($0) } }
+    }
+    let results = MemoryProbe.run(serverSeeds: load(serverDir), clientSeeds: load(clientDir))
+    for r in results {
+        print(String(format: "%9d bytes peak  %7d retained  %@  [%@]", r.peakBytes, r.retainedBytes, r.scenario, r.finalStatus))
+    }
+    let worst = results.max { $0.peakBytes < $1.peakBytes }!
+    let seeds = results.filter { $0.scenario.contains("seed") }
+    print("worst: \(worst.peakBytes) bytes (\(worst.scenario)); seeds: max \(seeds.map(\.peakBytes).max() ?? 0) bytes over \(seeds.count) streams")
+    exit(0)
+}
+
 // MARK: - main
 
 var arguments = CommandLine.arguments
@@ -132,6 +154,7 @@ switch command {
 case "--help", "-h": print(usage); print("targets:\n" + listTargets()); exit(0)
 case "--list": print(listTargets()); exit(0)
 case "capture-server", "capture-client": capture(Array(arguments.dropFirst()))
+case "memory": memory(Array(arguments.dropFirst(2)))
 default: break
 }
 

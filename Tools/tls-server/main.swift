@@ -14,6 +14,7 @@ usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafi
                   [--hrr] [--no-renegotiation] [--cert-out FILE] [--keylog FILE] [--record FILE] [--timeout SEC]
                   [--max-connections N] [--quiet] [--ticket-keys FILE] [--rotate-ticket-keys] [--no-tickets]
                   [--session-cache SIZE] [--max-early-data N] [--ocsp FILE] [--record-size-limit N]
+                  [--max-concurrent N]
   With no --cert, a self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1 is
   made at start and its PEM written to --cert-out (default ./tls-server-cert.pem).
   --www answers each HTTP request with a page describing the connection; --echo (the
@@ -23,6 +24,8 @@ usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafi
   every server process given the same file; --rotate-ticket-keys adds a new key to it and exits),
   or in memory; --no-tickets turns them off; --session-cache SIZE bounds the TLS 1.2 session-ID
   cache (0 = none). --max-early-data N accepts up to N bytes of 0-RTT data (single-use tickets).
+  One thread per connection, at most --max-concurrent (default 4096) at once: past that, new
+  connections wait in the listen queue until one ends (no thread or fd exhaustion).
 """
 
 func fail(_ message: String) -> Never {
@@ -42,6 +45,7 @@ var keylogPath: String? = nil
 var recordPath: String? = nil
 var timeout = 30.0
 var maxConnections = 0
+var maxConcurrent = 4096
 var quiet = false
 var ticketKeyFile: String? = nil
 var rotateKeys = false
@@ -83,6 +87,7 @@ while !args.isEmpty {
     case "--record": recordPath = value(a)
     case "--timeout": guard let t = Double(value(a)) else { fail("bad timeout") }; timeout = t
     case "--max-connections": guard let n = Int(value(a)) else { fail("bad count") }; maxConnections = n
+    case "--max-concurrent": guard let n = Int(value(a)), n > 0 else { fail("bad --max-concurrent") }; maxConcurrent = n
     case "--quiet", "-q": quiet = true
     case "--ticket-keys": ticketKeyFile = value(a)
     case "--ocsp": ocspFile = value(a)
@@ -150,7 +155,7 @@ if let keylogPath {
 }
 
 let listener: POSIXSocket
-do { listener = try POSIXSocket.listen(host: host, port: port) } catch { fail("\(error)") }
+do { listener = try POSIXSocket.listen(host: host, port: port, backlog: 1024) } catch { fail("\(error)") }
 print("listening on \(host):\(listener.localPort)")
 fflush(stdout)
 
@@ -225,14 +230,22 @@ func serve(_ socket: POSIXSocket, id: Int) {
 }
 
 var served = 0
+let slots = DispatchSemaphore(value: maxConcurrent)
 while true {
+    slots.wait()
     let client: POSIXSocket
-    do { client = try listener.accept() } catch { if !quiet { print("accept failed: \(error)") }; continue }
+    do { client = try listener.accept() } catch {
+        slots.signal()
+        if !quiet { print("accept failed: \(error)") }
+        // EMFILE/ENFILE: back off instead of spinning on a full descriptor table.
+        usleep(10_000)
+        continue
+    }
     served += 1
     let id = served
     if maxConnections > 0 && served >= maxConnections {
         serve(client, id: id)
         break
     }
-    Thread.detachNewThread { serve(client, id: id) }
+    Thread.detachNewThread { serve(client, id: id); slots.signal() }
 }
