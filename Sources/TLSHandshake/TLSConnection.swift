@@ -86,16 +86,40 @@ public final class TLSConnection {
         return output
     }
 
+    /// Moves the bytes to send into `buffer` without copying or allocating:
+    /// `buffer` is emptied and swapped with the output buffer, whose old
+    /// storage (and capacity) the connection goes on writing into.
+    public func takeOutput(into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &output)
+    }
+
     /// Feeds bytes received from the peer and processes every complete record.
     public func receive(_ bytes: [UInt8]) throws {
         if status == .idle { try start() }
         guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
         try guarded {
             reader.feed(bytes)
-            while let record = try reader.nextRecord() {
-                try process(record)
-                if status == .failed || peerClosed { break }
-            }
+            try processRecords()
+        }
+    }
+
+    /// Like `receive(_:)`, but takes the bytes over instead of copying them when
+    /// no partial record is buffered. `bytes` comes back empty, with storage
+    /// (and capacity) to reuse: no allocation or copy in steady state.
+    public func receive(taking bytes: inout [UInt8]) throws {
+        if status == .idle { try start() }
+        guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
+        try guarded {
+            reader.feed(taking: &bytes)
+            try processRecords()
+        }
+    }
+
+    private func processRecords() throws {
+        while let record = try reader.nextRecord() {
+            try process(record)
+            if status == .failed || peerClosed { break }
         }
     }
 
@@ -114,6 +138,26 @@ public final class TLSConnection {
             plaintextStart = 0
         }
         return out
+    }
+
+    /// Copies up to `buffer.count` bytes of received plaintext into `buffer`
+    /// and returns how many (0 when none is buffered); nil once the peer has
+    /// closed and everything was read. Allocates nothing.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        let available = plaintext.count - plaintextStart
+        if available == 0 {
+            return peerClosed ? nil : 0
+        }
+        let n = min(buffer.count, available)
+        plaintext.withUnsafeBytes { src in
+            buffer.baseAddress?.copyMemory(from: src.baseAddress! + plaintextStart, byteCount: n)
+        }
+        plaintextStart += n
+        if plaintextStart == plaintext.count {
+            plaintext.removeAll(keepingCapacity: true)
+            plaintextStart = 0
+        }
+        return n
     }
 
     /// Encrypts application data into the output.

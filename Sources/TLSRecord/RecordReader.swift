@@ -84,6 +84,22 @@ public struct RecordReader {
         bytes.withUnsafeBytes { feed($0) }
     }
 
+    /// Like `feed`, without copying when nothing is buffered: `bytes`' storage
+    /// becomes the reader's buffer and `bytes` gets the reader's old, empty one
+    /// (with its capacity). Otherwise the bytes are appended and `bytes` emptied.
+    /// Either way `bytes` comes back empty.
+    public mutating func feed(taking bytes: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+            swap(&buffer, &bytes)
+        } else {
+            bytes.withUnsafeBytes { feed($0) }
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
     /// Moves unread bytes to the front of the buffer, keeping its capacity.
     private mutating func compact() {
         guard start > 0 else { return }
