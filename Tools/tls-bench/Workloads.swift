@@ -104,28 +104,29 @@ final class MemoryPair {
         }
     }
 
-    /// Sends `data` from the client to the server and reads it there into `into`.
+    /// Sends `data` from the client to the server and reads it there into
+    /// `sink`, through the allocation-free calls: takeOutput(into:) and
+    /// receive(taking:) swap buffers, read(into:) copies into the caller's.
     @inline(__always)
     func clientToServer(_ data: [UInt8], into sink: UnsafeMutableRawBufferPointer) throws {
-        try client.write(data)
-        try server.receive(client.takeOutput())
-        var got = 0
-        while got < data.count {
-            guard let chunk = server.read(), !chunk.isEmpty else { throw BenchError("short read: \(got) of \(data.count)") }
-            chunk.withUnsafeBytes { src in
-                UnsafeMutableRawBufferPointer(rebasing: sink[got..<(got + src.count)]).copyMemory(from: src)
-            }
-            got += chunk.count
-        }
+        try transfer(data, from: client, to: server, into: sink)
     }
 
-    func serverToClient(_ data: [UInt8]) throws {
-        try server.write(data)
-        try client.receive(server.takeOutput())
+    func serverToClient(_ data: [UInt8], into sink: UnsafeMutableRawBufferPointer) throws {
+        try transfer(data, from: server, to: client, into: sink)
+    }
+
+    @inline(__always)
+    private func transfer(_ data: [UInt8], from a: TLSConnection, to b: TLSConnection, into sink: UnsafeMutableRawBufferPointer) throws {
+        try a.write(data)
+        a.takeOutput(into: &wire)
+        try b.receive(taking: &wire)
         var got = 0
         while got < data.count {
-            guard let chunk = client.read(), !chunk.isEmpty else { throw BenchError("short read") }
-            got += chunk.count
+            guard let n = b.read(into: UnsafeMutableRawBufferPointer(rebasing: sink[got...])), n > 0 else {
+                throw BenchError("short read: \(got) of \(data.count)")
+            }
+            got += n
         }
     }
 }
@@ -354,7 +355,7 @@ func memory(_ setup: Setup, version: ProtocolVersion, count: Int, traffic: Bool)
         let w = MemoryPair(c, s)
         try w.handshake()
         try sink.withUnsafeMutableBytes { try w.clientToServer(payload, into: $0) }
-        try w.serverToClient(payload)
+        try sink.withUnsafeMutableBytes { try w.serverToClient(payload, into: $0) }
     }
     var clients: [TLSConnection] = []
     var servers: [TLSConnection] = []
@@ -367,7 +368,7 @@ func memory(_ setup: Setup, version: ProtocolVersion, count: Int, traffic: Bool)
         try p.handshake()
         if traffic {
             try sink.withUnsafeMutableBytes { try p.clientToServer(payload, into: $0) }
-            try p.serverToClient(payload)
+            try sink.withUnsafeMutableBytes { try p.serverToClient(payload, into: $0) }
         }
         clients.append(p.client)
         servers.append(p.server)
