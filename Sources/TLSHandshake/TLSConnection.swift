@@ -24,8 +24,11 @@ public final class TLSConnection {
     private var reader: RecordReader
     private var writer = RecordWriter()
     private var reassembler: HandshakeReassembler
+    /// The handshake in progress (released once established).
     private var client: ClientHandshake?
     private var server: ServerHandshake?
+    /// Client: the chain of the session offered for resumption, kept past the handshake.
+    private var offeredPeerChain: [[UInt8]] = []
     private var output: [UInt8] = []
     private var pendingHandshake: [UInt8] = []
     private var plaintext: [UInt8] = []
@@ -321,6 +324,13 @@ public final class TLSConnection {
         }
         try flushHandshake()
         if status == .established, role == .server, let s = server?.secrets { secrets = s }
+        if status == .established, renegotiation == nil, client != nil || server != nil {
+            // Transcripts, key shares, hello bytes and certificates are not needed
+            // once established: an idle connection should not hold them.
+            offeredPeerChain = client?.offeredSession?.peerChain ?? []
+            client = nil
+            server = nil
+        }
     }
 
     private func process(_ record: Record) throws {
@@ -483,7 +493,7 @@ public final class TLSConnection {
             let nst = try NewSessionTicket13(body: m.body)
             guard let n = negotiated else { return }
             let psk = TLS13KDF.resumptionPSK(s.suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nst.nonce)
-            let peerChain = n.peer?.chain ?? client?.offeredSession?.peerChain ?? []
+            let peerChain = n.peer?.chain ?? offeredPeerChain
             rememberSession(StoredSession(version: .tls13, suite: s.suite, secret: psk, createdAtMillis: config.clock(),
                                           lifetimeSeconds: nst.lifetime, ageAdd: nst.ageAdd, maxEarlyDataSize: nst.maxEarlyDataSize ?? 0,
                                           alpn: n.alpn, serverName: config.serverName, peerChain: peerChain, ticket: nst.ticket))
