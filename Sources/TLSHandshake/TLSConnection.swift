@@ -33,6 +33,11 @@ public final class TLSConnection {
     private var pendingHandshake: [UInt8] = []
     private var plaintext: [UInt8] = []
     private var plaintextStart = 0
+    /// Unread application data still in the record reader's buffer, where it
+    /// was decrypted: `read(into:)` copies it out from there, saving a copy
+    /// into `plaintext`. Anything that feeds the reader, or buffers more data,
+    /// first moves it into `plaintext` (`keepInPlaceData`).
+    private var inPlace: Range<Int>?
     private var secrets: TLS13Secrets?
     private var session12: TLS12Session?
     /// A TLS 1.2 renegotiation in progress (the old keys stay in use until it switches them).
@@ -71,7 +76,7 @@ public final class TLSConnection {
 
     public var isHandshakeComplete: Bool { status == .established || (status == .closed && negotiated != nil) }
     public var hasOutput: Bool { !output.isEmpty }
-    public var bufferedPlaintextCount: Int { plaintext.count - plaintextStart }
+    public var bufferedPlaintextCount: Int { plaintext.count - plaintextStart + (inPlace?.count ?? 0) }
 
     /// Client: produces the ClientHello. Server: nothing to do until bytes arrive.
     public func start() throws {
@@ -102,6 +107,7 @@ public final class TLSConnection {
         if status == .idle { try start() }
         guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
         try guarded {
+            keepInPlaceData()
             reader.feed(bytes)
             try processRecords()
         }
@@ -114,9 +120,17 @@ public final class TLSConnection {
         if status == .idle { try start() }
         guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
         try guarded {
+            keepInPlaceData()
             reader.feed(taking: &bytes)
             try processRecords()
         }
+    }
+
+    /// Moves unread application data out of the reader's buffer into `plaintext`.
+    private func keepInPlaceData() {
+        guard let r = inPlace else { return }
+        inPlace = nil
+        reader.withBufferBytes(r) { plaintext.append(contentsOf: $0) }
     }
 
     private func processRecords() throws {
@@ -129,6 +143,7 @@ public final class TLSConnection {
     /// Up to `maxLength` bytes of received plaintext; empty when none is buffered;
     /// nil once the peer has closed and everything was read.
     public func read(maxLength: Int = Int.max) -> [UInt8]? {
+        keepInPlaceData()
         let available = plaintext.count - plaintextStart
         if available == 0 {
             return peerClosed ? nil : []
@@ -149,6 +164,14 @@ public final class TLSConnection {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         let available = plaintext.count - plaintextStart
         if available == 0 {
+            if let r = inPlace {
+                let n = min(buffer.count, r.count)
+                reader.withBufferBytes(r.lowerBound..<(r.lowerBound + n)) { src in
+                    buffer.baseAddress?.copyMemory(from: src.baseAddress!, byteCount: n)
+                }
+                inPlace = n == r.count ? nil : (r.lowerBound + n)..<r.upperBound
+                return n
+            }
             return peerClosed ? nil : 0
         }
         let n = min(buffer.count, available)
@@ -391,12 +414,19 @@ public final class TLSConnection {
                 guard earlyDataReceived <= Int(config.maxEarlyDataSize) else {
                     throw HandshakeError.unexpected("more early data than max_early_data_size")
                 }
+                keepInPlaceData()
                 plaintext.append(contentsOf: record.fragment)
                 return
             }
             guard status == .established else { throw HandshakeError.unexpected("application data before the handshake completed") }
             guard !peerClosed else { throw HandshakeError.unexpected("application data after close_notify") }
-            plaintext.append(contentsOf: record.fragment)
+            if inPlace == nil, plaintextStart == plaintext.count {
+                // Leave it where it was decrypted; read(into:) copies it out from there.
+                if !record.fragment.isEmpty { inPlace = record.fragment.startIndex..<record.fragment.endIndex }
+            } else {
+                keepInPlaceData()
+                plaintext.append(contentsOf: record.fragment)
+            }
             keyUpdatesInARow = 0
             warningAlertsInARow = 0
         }

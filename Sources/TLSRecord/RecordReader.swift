@@ -100,6 +100,15 @@ public struct RecordReader {
         }
     }
 
+    /// The bytes at `range` of the reader's buffer: a returned record's
+    /// `fragment.indices` name its content there. Valid until the next `feed`
+    /// (which may move or hand over the buffer); later `nextRecord` calls do not
+    /// touch the bytes of records already returned.
+    public func withBufferBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count, "range outside the reader's buffer")
+        return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
+
     /// Moves unread bytes to the front of the buffer, keeping its capacity.
     private mutating func compact() {
         guard start > 0 else { return }

@@ -36,6 +36,23 @@ final class ZeroCopyIOTests: XCTestCase {
                 XCTAssertEqual(got, data.count)
                 XCTAssertEqual(sink, data, "\(version)")
             }
+            // One record read partly, then more arrives before the rest is read:
+            // the unread part must come first, through either read call.
+            let a = [UInt8](repeating: 1, count: 10_000), b = [UInt8](repeating: 2, count: 3_000)
+            try pair.client.write(a)
+            pair.client.takeOutput(into: &wire)
+            try pair.server.receive(taking: &wire)
+            var head = [UInt8](repeating: 0, count: 4_000)
+            XCTAssertEqual(head.withUnsafeMutableBytes { pair.server.read(into: $0) }, 4_000)
+            XCTAssertEqual(pair.server.bufferedPlaintextCount, 6_000)
+            try pair.client.write(b)
+            try pair.server.receive(pair.client.takeOutput())
+            XCTAssertEqual(pair.server.bufferedPlaintextCount, 9_000)
+            XCTAssertEqual(pair.server.read(), [UInt8](repeating: 1, count: 6_000) + b)
+            try pair.client.write(a)
+            try pair.server.receive(pair.client.takeOutput())
+            XCTAssertEqual(pair.server.read(maxLength: 3), [1, 1, 1])
+            XCTAssertEqual(pair.server.read(), [UInt8](repeating: 1, count: 9_997))
             // After close_notify, read(into:) says nil.
             pair.client.close()
             pair.client.takeOutput(into: &wire)
