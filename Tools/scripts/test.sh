@@ -5,3 +5,5 @@ cd "$(dirname "$0")/../.."
 bash Tools/scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+# The benchmark, very briefly: proves every workload (ours and OpenSSL's) still runs.
+.build/debug/tls-bench --smoke
