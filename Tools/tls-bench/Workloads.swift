@@ -196,6 +196,8 @@ struct HandshakeResult {
     var rate: Rate
     var negotiated: String
     var scheme: SignatureScheme?
+    /// Median handshake time (µs) over all rounds, when a floor was timed beside it.
+    var medianMicroseconds: Double?
     /// Median over iterations of the public-key operations done right after each handshake (µs).
     var floorMicroseconds: Double?
     /// Median over iterations of (handshake - those operations) (µs).
@@ -253,6 +255,7 @@ func handshakes(_ setup: Setup, version: ProtocolVersion, rsa: Bool, resume: Boo
     var best: Rate?
     var differences: [Double] = []
     var floors: [Double] = []
+    var times: [Double] = []
     for _ in 0..<max(1, budget.reps) {
         var n = 0, spent = 0.0, allocations: UInt64 = 0
         let round = budget.seconds / Double(max(1, budget.reps))
@@ -301,12 +304,14 @@ func handshakes(_ setup: Setup, version: ProtocolVersion, rsa: Bool, resume: Boo
                 let f = Clock.cpu() - t2
                 floors.append(f * 1e6)
                 differences.append((t1 - t0 - f) * 1e6)
+                times.append((t1 - t0) * 1e6)
             }
         }
         let r = Rate(iterations: n, cpuSeconds: spent, allocations: allocations)
         if best == nil || r.perSecond > best!.perSecond { best = r }
     }
     return HandshakeResult(rate: best!, negotiated: last, scheme: scheme,
+                           medianMicroseconds: floor == nil ? nil : median(times),
                            floorMicroseconds: floor == nil ? nil : median(floors),
                            overheadMicroseconds: floor == nil ? nil : median(differences))
 }
