@@ -44,8 +44,8 @@ public struct HMAC {
     /// HMAC(key, a || b || c) into `out` (at least digestLength bytes) as two
     /// hashes of gathered buffers (gcry_md_hash_buffers): no libgcrypt handle
     /// is opened, keyed and wiped, which cost 2-3 times the hashing itself for
-    /// the short messages of the TLS key schedules.
-    static func oneShot(_ algorithm: HashAlgorithm, key: UnsafeRawBufferPointer, _ a: UnsafeRawBufferPointer,
+    /// the short messages of the TLS key schedules. `out` may overlap the inputs.
+    public static func oneShot(_ algorithm: HashAlgorithm, key: UnsafeRawBufferPointer, _ a: UnsafeRawBufferPointer,
                         _ b: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                         _ c: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
                         into out: UnsafeMutableRawBufferPointer) {
