@@ -244,7 +244,7 @@ func floorOperations(_ setup: Setup, rsa: Bool, scheme: SignatureScheme?, signat
 /// needs, timed separately: the overhead is the median of the differences, so
 /// a load change on the machine affects both halves of each sample alike.
 func handshakes(_ setup: Setup, version: ProtocolVersion, rsa: Bool, resume: Bool, budget: Budget,
-                floor: (() throws -> Void)? = nil) throws -> HandshakeResult {
+                floor: (() throws -> Void)? = nil, between: (() throws -> Void)? = nil) throws -> HandshakeResult {
     let (c, s) = setup.configs(version: version, credential: setup.credential(rsa: rsa), resume: resume)
     // Warm-up (and, when resuming, the client's first ticket).
     let first = MemoryPair(c, s)
@@ -309,6 +309,7 @@ func handshakes(_ setup: Setup, version: ProtocolVersion, rsa: Bool, resume: Boo
         }
         let r = Rate(iterations: n, cpuSeconds: spent, allocations: allocations)
         if best == nil || r.perSecond > best!.perSecond { best = r }
+        try between?()
     }
     return HandshakeResult(rate: best!, negotiated: last, scheme: scheme,
                            medianMicroseconds: floor == nil ? nil : median(times),
@@ -325,7 +326,7 @@ struct BulkResult {
 let bulkWriteSize = 16384
 
 /// One-way transfer of 16 KiB writes, client to server, both in this thread.
-func bulk(_ setup: Setup, suite: CipherSuite, budget: Budget) throws -> BulkResult {
+func bulk(_ setup: Setup, suite: CipherSuite, budget: Budget, between: (() throws -> Void)? = nil) throws -> BulkResult {
     let version: ProtocolVersion = suite.isTLS13 ? .tls13 : .tls12
     let (c, s) = setup.configs(version: version, credential: setup.ecdsa, suites: [suite])
     let p = MemoryPair(c, s)
@@ -335,7 +336,7 @@ func bulk(_ setup: Setup, suite: CipherSuite, budget: Budget) throws -> BulkResu
     let rate = try sink.withUnsafeMutableBytes { sinkBuffer in
         // A few records first: buffers reach their steady-state capacity.
         for _ in 0..<4 { try p.clientToServer(payload, into: sinkBuffer) }
-        return try measureBatched(budget, batch: 8) { try p.clientToServer(payload, into: sinkBuffer) }
+        return try measureBatched(budget, batch: 8, between: between) { try p.clientToServer(payload, into: sinkBuffer) }
     }
     guard sink.allSatisfy({ $0 == 0x61 }) else { throw BenchError("payload corrupted") }
     return BulkResult(rate: rate, negotiated: describe(p.client))
