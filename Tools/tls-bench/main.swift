@@ -138,7 +138,7 @@ do {
                 rsaScheme = s
                 report.floor = try PublicKeyFloor.make(setup, budget: budget, rsaScheme: rsaScheme)
             }
-            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) }))
+            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated), $0.allocations_per_op) }))
         }
     }
     if wanted("resume") {
@@ -150,7 +150,7 @@ do {
             let ours = try handshakes(setup, version: version, rsa: false, resume: true, budget: budget, floor: ops, between: {
                 theirs = best(theirs, openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, 0, 1, round, 1, Int32(budget.minIterations)) })
             })
-            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) }))
+            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated), $0.allocations_per_op) }))
         }
     }
     if wanted("bulk") {
