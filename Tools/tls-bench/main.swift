@@ -15,6 +15,7 @@ struct Options {
     var smoke = false
     var json = false
     var seconds: Double?
+    var rounds: Int?
     var connections: Int?
     var only: [String] = []
     var openssl = true
@@ -35,6 +36,7 @@ struct Options {
             case "--smoke": o.smoke = true
             case "--json": o.json = true
             case "--seconds": o.seconds = Double(value()) ?? { fail("--seconds wants a number") }()
+            case "--rounds": o.rounds = Int(value()) ?? { fail("--rounds wants a number") }()
             case "--connections": o.connections = Int(value()) ?? { fail("--connections wants a number") }()
             case "--only": o.only = value().split(separator: ",").map(String.init)
             case "--no-openssl": o.openssl = false
@@ -42,10 +44,11 @@ struct Options {
             case "--iterations": o.iterations = Int(value()) ?? { fail("--iterations wants a number") }()
             case "-h", "--help":
                 print("""
-                usage: tls-bench [--smoke] [--json] [--seconds S] [--connections N] [--only GROUP,...] [--no-openssl]
+                usage: tls-bench [--smoke] [--json] [--seconds S] [--rounds N] [--connections N] [--only GROUP,...] [--no-openssl]
                   --smoke        everything, very briefly (proves it works; figures meaningless)
                   --json         machine-readable output
-                  --seconds S    CPU seconds per workload (default 1.5, best of 3 rounds)
+                  --seconds S    CPU seconds per workload and side (default 1.5)
+                  --rounds N     interleaved rounds per workload, the best counts (default 3)
                   --connections  connection pairs for the memory figure (default 1000)
                   --only         groups: pk, handshake, resume, bulk, memory
                   --profile W    run workload W --iterations N times, untimed (for valgrind --tool=callgrind):
@@ -69,6 +72,7 @@ func fail(_ message: String) -> Never {
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 var budget = options.smoke ? Budget.smoke : Budget.full
 if let s = options.seconds { budget.seconds = s }
+if let r = options.rounds { budget.reps = max(1, r) }
 let connections = options.connections ?? (options.smoke ? 20 : 1000)
 func wanted(_ group: String) -> Bool { options.only.isEmpty || options.only.contains(group) }
 func progress(_ s: String) { if !options.json { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) } }
