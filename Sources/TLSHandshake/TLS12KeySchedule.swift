@@ -6,7 +6,10 @@ import TLSCrypto
 public enum TLS12PRF {
     /// PRF(secret, label, seed) = P_hash(secret, label + seed), `length` bytes.
     public static func prf(_ hash: HashAlgorithm, secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
-        let labelSeed = Array(label.utf8) + seed
+        var labelSeed: [UInt8] = []
+        labelSeed.reserveCapacity(label.utf8.count + seed.count)
+        labelSeed.append(contentsOf: label.utf8)
+        labelSeed.append(contentsOf: seed)
         let n = hash.digestLength
         let blocks = (length + n - 1) / n
         var out = [UInt8](repeating: 0, count: blocks * n)
