@@ -177,7 +177,7 @@ extension TLSConnection {
             let nst = try NewSessionTicket13(body: m.body)
             guard let n = negotiated else { return }
             let psk = TLS13KDF.resumptionPSK(s.suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nst.nonce)
-            let peerChain = n.peer?.chain ?? client?.offeredSession?.peerChain ?? []
+            let peerChain = n.peer?.chain ?? offeredPeerChain
             rememberSession(StoredSession(version: .tls13, suite: s.suite, secret: psk, createdAtMillis: config.clock(),
                                           lifetimeSeconds: nst.lifetime, ageAdd: nst.ageAdd, maxEarlyDataSize: nst.maxEarlyDataSize ?? 0,
                                           alpn: n.alpn, serverName: config.serverName, peerChain: peerChain, ticket: nst.ticket))
