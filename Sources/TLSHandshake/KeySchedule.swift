@@ -38,7 +38,10 @@ public enum TLS13KDF {
         expandLabel(hash, secret: secret, label: label, context: transcriptHash, length: hash.digestLength)
     }
 
-    static func emptyHash(_ hash: HashAlgorithm) -> [UInt8] { Digest.hash(hash, [UInt8]()) }
+    /// Hash("") for each algorithm, computed once (the key schedule asks for it on every "derived" step).
+    private static let emptyHashes: [HashAlgorithm: [UInt8]] =
+        Dictionary(uniqueKeysWithValues: HashAlgorithm.allCases.map { ($0, Digest.hash($0, [UInt8]())) })
+    static func emptyHash(_ hash: HashAlgorithm) -> [UInt8] { emptyHashes[hash] ?? Digest.hash(hash, [UInt8]()) }
 
     public static func finishedKey(_ hash: HashAlgorithm, trafficSecret: [UInt8]) -> [UInt8] {
         expandLabel(hash, secret: trafficSecret, label: "finished", context: [], length: hash.digestLength)

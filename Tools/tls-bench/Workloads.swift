@@ -95,8 +95,8 @@ final class MemoryPair {
         try client.start()
         for _ in 0..<32 {
             var moved = false
-            if client.hasOutput { moved = true; try server.receive(client.takeOutput()) }
-            if server.hasOutput { moved = true; try client.receive(server.takeOutput()) }
+            if client.hasOutput { moved = true; client.takeOutput(into: &wire); try server.receive(taking: &wire) }
+            if server.hasOutput { moved = true; server.takeOutput(into: &wire); try client.receive(taking: &wire) }
             if !moved { break }
         }
         guard client.status == .established, server.status == .established else {
