@@ -63,7 +63,9 @@ final class Setup {
         client.minVersion = version; client.maxVersion = version
         client.serverName = "localhost"
         client.peerVerifier = verifier
-        client.groups = [.x25519]
+        // x25519 for the key exchange; P-256 listed too, because a TLS 1.2 server may only use an
+        // ECDSA certificate on a curve the client lists (RFC 8422 5.1).
+        client.groups = [.x25519, .secp256r1]
         client.keyShareGroups = [.x25519]
         if let suites { client.cipherSuites = suites }
         if resume {
