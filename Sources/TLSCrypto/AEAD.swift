@@ -79,6 +79,36 @@ public final class AEADKey {
         try Gcrypt.check(gcry_cipher_gettag(handle, tag.baseAddress, tag.count))
     }
 
+    // MARK: Stepwise sealing
+    // For a record built around its content: begin, encrypt the content's first
+    // bytes (a multiple of 64) straight from the caller's memory into the record,
+    // then finish over the rest in place. GCM and ChaCha20-Poly1305 accept any
+    // number of such steps before the last; the result is that of `seal`.
+
+    /// Sets the nonce and the additional data of a record to seal stepwise.
+    public func beginSeal(nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer) throws {
+        try start(nonce: nonce, aad: aad)
+    }
+
+    /// Encrypts `count` bytes (a multiple of 64) from `input` to `output` (not overlapping).
+    public func sealStep(from input: UnsafeRawPointer, to output: UnsafeMutableRawPointer, count: Int) throws {
+        guard count % 64 == 0 else { throw CryptoError.invalidLength("a sealing step must be a multiple of 64 bytes, not \(count)") }
+        guard count > 0 else { return }
+        try Gcrypt.check(gcry_cipher_encrypt(handle, output, count, input, count))
+    }
+
+    /// Encrypts the rest of the plaintext in place and writes the tag.
+    public func finishSeal(buffer: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawBufferPointer) throws {
+        guard tag.count == algorithm.tagLength else {
+            throw CryptoError.invalidLength("tag buffer must be \(algorithm.tagLength) bytes, not \(tag.count)")
+        }
+        try Gcrypt.check(tls_gcry_cipher_final(handle))
+        if buffer.count > 0 {
+            try Gcrypt.check(tls_gcry_cipher_encrypt_inplace(handle, buffer.baseAddress, buffer.count))
+        }
+        try Gcrypt.check(gcry_cipher_gettag(handle, tag.baseAddress, tag.count))
+    }
+
     /// Decrypts `buffer` in place after checking `tag`. On failure the buffer is
     /// zeroed so no unauthenticated plaintext escapes.
     public func open(nonce: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer,

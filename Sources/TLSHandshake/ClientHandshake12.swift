@@ -48,7 +48,7 @@ final class ClientHandshake12 {
     private let resumed: Bool
     private let expectTicket: Bool
     private var receivedTicket: NewSessionTicket12?
-    private let sessionID: [UInt8]
+    private var sessionID: [UInt8]
     private let expectStatus: Bool
     private var ocspResponse: [UInt8]?
 
@@ -277,13 +277,16 @@ final class ClientHandshake12 {
             transcript.add(fin)
             actions.append(.send(fin))
         }
+        // A ticket session without a server-given ID gets one of ours (RFC 5077 3.4): it names
+        // the session for the API (get_session_id) and lets a resumption be recognised.
+        if sessionID.isEmpty && receivedTicket != nil { sessionID = random.bytes(32) }
         if extendedMasterSecret && (!sessionID.isEmpty || receivedTicket != nil || (resumed && !(offeredResumption?.ticket.isEmpty ?? true))) {
             let lifetime = receivedTicket.map { $0.lifetimeHint == 0 ? 7200 : min($0.lifetimeHint, 604_800) } ?? offeredResumption?.lifetimeSeconds ?? 7200
             newSession = StoredSession(version: .tls12, suite: suite, secret: masterSecret, extendedMasterSecret: true,
                                        createdAtMillis: config.clock(), lifetimeSeconds: lifetime, alpn: alpn, serverName: config.serverName,
                                        peerChain: peer?.chain ?? offeredResumption?.peerChain ?? [],
                                        ticket: receivedTicket?.ticket ?? (resumed ? offeredResumption?.ticket ?? [] : []),
-                                       sessionID: receivedTicket == nil ? sessionID : [])
+                                       sessionID: sessionID)
         }
         session = TLS12Session(suite: suite, masterSecret: masterSecret, clientRandom: clientHello.random, serverRandom: serverRandom,
                                clientVerifyData: clientVerifyData, serverVerifyData: m.body,

@@ -557,9 +557,11 @@ public final class ClientHandshake {
 }
 
 func isIPAddressLiteral(_ s: String) -> Bool {
-    if s.contains(":") { return true }
-    let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-    return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) }
+    // On the UTF-8 view: String.contains(String) goes through Foundation here (about 1 µs a call).
+    let utf8 = s.utf8
+    if utf8.contains(UInt8(ascii: ":")) { return true }
+    let parts = utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
 }
 
 extension ClientHandshake {

@@ -140,6 +140,9 @@ public struct TLSConfiguration {
     public var sendFallbackSCSV = false
     /// TLS 1.2: accept or start secure renegotiation (RFC 5746). Insecure renegotiation never happens.
     public var allowRenegotiation = true
+    /// Server: client authentication in renegotiated handshakes (nil = as in the first),
+    /// e.g. NSS's SSL_REQUIRE_FIRST_HANDSHAKE asks, but no longer requires, later on.
+    public var renegotiationClientAuthentication: ClientAuthentication?
     public var maxRenegotiations = 4
 
     /// Client: send a session ID and change_cipher_spec (RFC 8446 D.4).

@@ -126,15 +126,25 @@ final class ResumedPeerCache: @unchecked Sendable {
     private var entries: [[[UInt8]]: PeerIdentity] = [:]
     private let lock = NSLock()
     private let capacity = 256
+    /// The last hit, held (so its storage cannot be freed and reused): a chain
+    /// sharing its array storage is the same chain, found without hashing it.
+    private var last: (chain: [[UInt8]], peer: PeerIdentity)?
 
     func lookup(_ chain: [[UInt8]]) -> PeerIdentity? {
         lock.lock(); defer { lock.unlock() }
-        return entries[chain]
+        if let l = last, l.chain.count == chain.count,
+           l.chain.withUnsafeBufferPointer({ a in chain.withUnsafeBufferPointer { $0.baseAddress == a.baseAddress } }) {
+            return l.peer
+        }
+        guard let p = entries[chain] else { return nil }
+        last = (chain, p)
+        return p
     }
 
     func store(_ chain: [[UInt8]], _ p: PeerIdentity) {
         lock.lock(); defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[chain] = p
+        last = (chain, p)
     }
 }

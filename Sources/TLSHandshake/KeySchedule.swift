@@ -7,12 +7,30 @@ import TLSCrypto
 public enum TLS13KDF {
     /// HKDF-Expand-Label.
     public static func expandLabel(_ hash: HashAlgorithm, secret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
-        var info = ByteWriter(capacity: 2 + 1 + 6 + label.utf8.count + 1 + context.count)
-        info.u16(UInt16(length))
-        info.vector8(Array("tls13 ".utf8) + Array(label.utf8))
-        info.vector8(context)
-        // Lengths here are ours (at most 255 * HashLen), so expansion cannot fail.
-        return (try? HKDF.expand(hash, prk: secret, info: info.bytes, length: length)) ?? []
+        // HkdfLabel { uint16 length; opaque label<7..255> = "tls13 " + label; opaque context<0..255> },
+        // built on the stack: this runs about 40 times per handshake.
+        var label = label
+        return label.withUTF8 { name in
+            let prefix: StaticString = "tls13 "
+            let labelLength = prefix.utf8CodeUnitCount + name.count
+            precondition(labelLength <= 255 && context.count <= 255, "HkdfLabel field too long")
+            return withUnsafeTemporaryAllocation(byteCount: 2 + 1 + labelLength + 1 + context.count, alignment: 1) { info in
+                var i = 0
+                func put(_ b: UInt8) { info[i] = b; i += 1 }
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    if let base = bytes.baseAddress, bytes.count > 0 { (info.baseAddress! + i).copyMemory(from: base, byteCount: bytes.count) }
+                    i += bytes.count
+                }
+                put(UInt8(truncatingIfNeeded: length >> 8)); put(UInt8(truncatingIfNeeded: length))
+                put(UInt8(labelLength))
+                put(UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+                put(UnsafeRawBufferPointer(name))
+                put(UInt8(context.count))
+                context.withUnsafeBytes { put($0) }
+                // Lengths here are ours (at most 255 * HashLen), so expansion cannot fail.
+                return (try? HKDF.expand(hash, prk: secret, info: UnsafeRawBufferPointer(info), length: length)) ?? []
+            }
+        }
     }
 
     /// Derive-Secret(Secret, Label, Messages) with the transcript hash already computed.
@@ -20,7 +38,10 @@ public enum TLS13KDF {
         expandLabel(hash, secret: secret, label: label, context: transcriptHash, length: hash.digestLength)
     }
 
-    static func emptyHash(_ hash: HashAlgorithm) -> [UInt8] { Digest.hash(hash, [UInt8]()) }
+    /// Hash("") for each algorithm, computed once (the key schedule asks for it on every "derived" step).
+    private static let emptyHashes: [HashAlgorithm: [UInt8]] =
+        Dictionary(uniqueKeysWithValues: HashAlgorithm.allCases.map { ($0, Digest.hash($0, [UInt8]())) })
+    static func emptyHash(_ hash: HashAlgorithm) -> [UInt8] { emptyHashes[hash] ?? Digest.hash(hash, [UInt8]()) }
 
     public static func finishedKey(_ hash: HashAlgorithm, trafficSecret: [UInt8]) -> [UInt8] {
         expandLabel(hash, secret: trafficSecret, label: "finished", context: [], length: hash.digestLength)

@@ -6,19 +6,32 @@ import TLSCrypto
 public enum TLS12PRF {
     /// PRF(secret, label, seed) = P_hash(secret, label + seed), `length` bytes.
     public static func prf(_ hash: HashAlgorithm, secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
-        let labelSeed = Array(label.utf8) + seed
-        let mac = HMAC(hash, key: secret)
-        var a = labelSeed
-        var out: [UInt8] = []
-        out.reserveCapacity(length + hash.digestLength)
-        while out.count < length {
-            mac.update(a)
-            a = mac.finalize()
-            mac.update(a)
-            mac.update(labelSeed)
-            out.append(contentsOf: mac.finalize())
+        var labelSeed: [UInt8] = []
+        labelSeed.reserveCapacity(label.utf8.count + seed.count)
+        labelSeed.append(contentsOf: label.utf8)
+        labelSeed.append(contentsOf: seed)
+        let n = hash.digestLength
+        let blocks = (length + n - 1) / n
+        var out = [UInt8](repeating: 0, count: blocks * n)
+        // A(1) = HMAC(secret, labelSeed); block i = HMAC(secret, A(i) || labelSeed);
+        // A(i+1) = HMAC(secret, A(i)). One-shot HMACs: no libgcrypt handle per call.
+        withUnsafeTemporaryAllocation(byteCount: n, alignment: 16) { a in
+            secret.withUnsafeBytes { key in
+                labelSeed.withUnsafeBytes { ls in
+                    out.withUnsafeMutableBytes { o in
+                        HMAC.oneShot(hash, key: key, ls, into: a)
+                        for i in 0..<blocks {
+                            HMAC.oneShot(hash, key: key, UnsafeRawBufferPointer(a), ls,
+                                         into: UnsafeMutableRawBufferPointer(rebasing: o[(i * n)..<((i + 1) * n)]))
+                            if i + 1 < blocks { HMAC.oneShot(hash, key: key, UnsafeRawBufferPointer(a), into: a) }
+                        }
+                    }
+                }
+            }
+            a.initializeMemory(as: UInt8.self, repeating: 0)
         }
-        return Array(out.prefix(length))
+        if out.count > length { out.removeLast(out.count - length) }
+        return out
     }
 
     public static func masterSecret(_ hash: HashAlgorithm, preMasterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8]) -> [UInt8] {

@@ -83,7 +83,10 @@ extension TLSConnection {
 
     /// TLS 1.2 secure renegotiation (RFC 5746): the client sends a new
     /// ClientHello, the server a HelloRequest. TLS 1.3 has none: use `updateKeys`.
-    public func renegotiate() throws {
+    /// `clientAuthentication` (server) applies to the renegotiated handshake
+    /// and those after it, e.g. to ask for a client certificate only now.
+    public func renegotiate(clientAuthentication: ClientAuthentication? = nil) throws {
+        if let a = clientAuthentication, role == .server { renegotiationClientAuthentication = a }
         guard status == .established, let previous = session12 else {
             throw HandshakeError(.internalError, "renegotiation needs an established TLS 1.2 connection")
         }
@@ -126,6 +129,7 @@ extension TLSConnection {
                 }
                 var c = config
                 c.maxVersion = .tls12
+                if let a = renegotiationClientAuthentication ?? config.renegotiationClientAuthentication { c.clientAuthentication = a }
                 let hs = ServerHandshake(config: c, random: random, renegotiatingFrom: previous)
                 renegotiation = hs
                 try apply(try hs.handle(m))
@@ -138,6 +142,7 @@ extension TLSConnection {
         switch m.type {
         case .keyUpdate:
             let ku = try KeyUpdate(body: m.body)
+            receivedKeyUpdates += 1
             keyUpdatesInARow += 1
             guard keyUpdatesInARow <= config.limits.maxKeyUpdatesWithoutData else {
                 throw HandshakeError.unexpected("too many KeyUpdates without data")
@@ -172,7 +177,7 @@ extension TLSConnection {
             let nst = try NewSessionTicket13(body: m.body)
             guard let n = negotiated else { return }
             let psk = TLS13KDF.resumptionPSK(s.suite.hash, resumptionMasterSecret: s.resumptionMasterSecret, nonce: nst.nonce)
-            let peerChain = n.peer?.chain ?? client?.offeredSession?.peerChain ?? []
+            let peerChain = n.peer?.chain ?? offeredPeerChain
             rememberSession(StoredSession(version: .tls13, suite: s.suite, secret: psk, createdAtMillis: config.clock(),
                                           lifetimeSeconds: nst.lifetime, ageAdd: nst.ageAdd, maxEarlyDataSize: nst.maxEarlyDataSize ?? 0,
                                           alpn: n.alpn, serverName: config.serverName, peerChain: peerChain, ticket: nst.ticket))

@@ -24,12 +24,20 @@ public final class TLSConnection {
     var reader: RecordReader
     var writer = RecordWriter()
     var reassembler: HandshakeReassembler
+    /// The handshake in progress (released once established).
     var client: ClientHandshake?
     var server: ServerHandshake?
+    /// Client: the chain of the session offered for resumption, kept past the handshake.
+    var offeredPeerChain: [[UInt8]] = []
     var output: [UInt8] = []
     var pendingHandshake: [UInt8] = []
     var plaintext: [UInt8] = []
     var plaintextStart = 0
+    /// Unread application data still in the record reader's buffer, where it
+    /// was decrypted: `read(into:)` copies it out from there, saving a copy
+    /// into `plaintext`. Anything that feeds the reader, or buffers more data,
+    /// first moves it into `plaintext` (`keepInPlaceData`).
+    var inPlace: Range<Int>?
     var secrets: TLS13Secrets?
     var session12: TLS12Session?
     /// A TLS 1.2 renegotiation in progress (the old keys stay in use until it switches them).
@@ -38,6 +46,8 @@ public final class TLSConnection {
     var warningAlertsInARow = 0
     var earlyDataReceived = 0
     var pendingClientAuth: PendingClientAuth?
+    /// Server: client authentication for renegotiated handshakes (see `renegotiate`).
+    var renegotiationClientAuthentication: ClientAuthentication?
     /// Client application data written during our own renegotiation, sent when it completes.
     var heldWrites: [UInt8] = []
     /// True while a renegotiation is in progress.
@@ -56,6 +66,14 @@ public final class TLSConnection {
     /// KeyUpdates this side sent (requested or automatic).
     public internal(set) var sentKeyUpdates = 0
     public var onHandshakeMessage: ((_ sent: Bool, _ raw: [UInt8]) -> Void)?
+    /// Called after each completed handshake (the first and every renegotiation).
+    public var onHandshakeComplete: ((NegotiatedParameters) -> Void)?
+    /// Handshakes completed on this connection (1 + renegotiations).
+    public internal(set) var completedHandshakes = 0
+    /// KeyUpdates received from the peer.
+    public internal(set) var receivedKeyUpdates = 0
+    /// Set when the peer answered our renegotiation with a no_renegotiation warning.
+    public internal(set) var renegotiationRefused: AlertDescription?
 
     public init(role: Role, config: TLSConfiguration, random: RandomSource = SystemRandom.shared) {
         self.role = role
@@ -83,7 +101,7 @@ public final class TLSConnection {
 
     public var isHandshakeComplete: Bool { status == .established || (status == .closed && negotiated != nil) }
     public var hasOutput: Bool { !output.isEmpty }
-    public var bufferedPlaintextCount: Int { plaintext.count - plaintextStart }
+    public var bufferedPlaintextCount: Int { plaintext.count - plaintextStart + (inPlace?.count ?? 0) }
 
     /// Client: produces the ClientHello. Server: nothing to do until bytes arrive.
     public func start() throws {
@@ -102,22 +120,56 @@ public final class TLSConnection {
         return output
     }
 
+    /// Moves the bytes to send into `buffer` without copying or allocating:
+    /// `buffer` is emptied and swapped with the output buffer, whose old
+    /// storage (and capacity) the connection goes on writing into.
+    public func takeOutput(into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &output)
+    }
+
     /// Feeds bytes received from the peer and processes every complete record.
     public func receive(_ bytes: [UInt8]) throws {
         if status == .idle { try start() }
         guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
         try guarded {
+            keepInPlaceData()
             reader.feed(bytes)
-            while let record = try reader.nextRecord() {
-                try process(record)
-                if status == .failed || peerClosed { break }
-            }
+            try processRecords()
+        }
+    }
+
+    /// Like `receive(_:)`, but takes the bytes over instead of copying them when
+    /// no partial record is buffered. `bytes` comes back empty, with storage
+    /// (and capacity) to reuse: no allocation or copy in steady state.
+    public func receive(taking bytes: inout [UInt8]) throws {
+        if status == .idle { try start() }
+        guard status != .failed else { throw failure ?? HandshakeError(.internalError, "connection failed") }
+        try guarded {
+            keepInPlaceData()
+            reader.feed(taking: &bytes)
+            try processRecords()
+        }
+    }
+
+    /// Moves unread application data out of the reader's buffer into `plaintext`.
+    func keepInPlaceData() {
+        guard let r = inPlace else { return }
+        inPlace = nil
+        reader.withBufferBytes(r) { plaintext.append(contentsOf: $0) }
+    }
+
+    func processRecords() throws {
+        while let record = try reader.nextRecord() {
+            try process(record)
+            if status == .failed || peerClosed { break }
         }
     }
 
     /// Up to `maxLength` bytes of received plaintext; empty when none is buffered;
     /// nil once the peer has closed and everything was read.
     public func read(maxLength: Int = Int.max) -> [UInt8]? {
+        keepInPlaceData()
         let available = plaintext.count - plaintextStart
         if available == 0 {
             return peerClosed ? nil : []
@@ -130,6 +182,34 @@ public final class TLSConnection {
             plaintextStart = 0
         }
         return out
+    }
+
+    /// Copies up to `buffer.count` bytes of received plaintext into `buffer`
+    /// and returns how many (0 when none is buffered); nil once the peer has
+    /// closed and everything was read. Allocates nothing.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        let available = plaintext.count - plaintextStart
+        if available == 0 {
+            if let r = inPlace {
+                let n = min(buffer.count, r.count)
+                reader.withBufferBytes(r.lowerBound..<(r.lowerBound + n)) { src in
+                    buffer.baseAddress?.copyMemory(from: src.baseAddress!, byteCount: n)
+                }
+                inPlace = n == r.count ? nil : (r.lowerBound + n)..<r.upperBound
+                return n
+            }
+            return peerClosed ? nil : 0
+        }
+        let n = min(buffer.count, available)
+        plaintext.withUnsafeBytes { src in
+            buffer.baseAddress?.copyMemory(from: src.baseAddress! + plaintextStart, byteCount: n)
+        }
+        plaintextStart += n
+        if plaintextStart == plaintext.count {
+            plaintext.removeAll(keepingCapacity: true)
+            plaintextStart = 0
+        }
+        return n
     }
 
     /// Encrypts application data into the output.
@@ -159,15 +239,19 @@ public final class TLSConnection {
         try? flushHandshake()
         try? writer.write(.alert, Alert.closeNotify.encode(), into: &output)
         sentClose = true
-        if peerClosed || status != .established { status = .closed }
-        // Reading goes on until the peer's close_notify (KeyUpdate and tickets need the secrets).
-        if status == .closed { wipeSecrets() }
+        // Half-close: the peer may still send data and KeyUpdates, so the reading
+        // secrets stay until it closes too.
+        if peerClosed || status != .established { status = .closed; wipeSecrets() }
     }
 
     deinit { wipeSecrets() }
 
     /// The TLS 1.3 secrets this connection still holds (tests check they are zero once it ended).
     var heldSecrets: [[UInt8]] { secrets?.all ?? [] }
+
+    /// Bytes received but not yet processed as records (e.g. what follows the
+    /// peer's close_notify, for `unwrap`). The connection forgets them.
+    public func takeUnprocessedInput() -> [UInt8] { reader.takeBuffered() }
 
     // MARK: - Internals
 
@@ -223,6 +307,8 @@ public final class TLSConnection {
     }
 
     func apply(_ actions: [HandshakeAction]) throws {
+        var completionToReport: NegotiatedParameters?
+        defer { if let p = completionToReport { onHandshakeComplete?(p) } }
         for action in actions {
             switch action {
             case .send(let message):
@@ -257,6 +343,9 @@ public final class TLSConnection {
                 negotiated = params
                 handshakeBytesReceived = 0
                 status = .established
+                completedHandshakes += 1
+                renegotiationRefused = nil
+                completionToReport = params
                 if let s = client?.tls12NewSession ?? (renegotiation as? ClientHandshake)?.tls12NewSession { rememberSession(s) }
                 if let r = renegotiation as? ClientHandshake {
                     session12 = r.session12
@@ -277,6 +366,13 @@ public final class TLSConnection {
         }
         try flushHandshake()
         if status == .established, role == .server, let s = server?.secrets { secrets = s }
+        if status == .established, renegotiation == nil, client != nil || server != nil {
+            // Transcripts, key shares, hello bytes and certificates are not needed
+            // once established: an idle connection should not hold them.
+            offeredPeerChain = client?.offeredSession?.peerChain ?? []
+            client = nil
+            server = nil
+        }
     }
 
     func process(_ record: Record) throws {
@@ -334,6 +430,7 @@ public final class TLSConnection {
                 }
                 if alert.description == .noRenegotiation, renegotiation != nil {
                     renegotiation = nil
+                    renegotiationRefused = .noRenegotiation
                     if !heldWrites.isEmpty {
                         try writer.write(.applicationData, heldWrites, into: &output)
                         heldWrites.removeAll()
@@ -349,12 +446,19 @@ public final class TLSConnection {
                 guard earlyDataReceived <= Int(config.maxEarlyDataSize) else {
                     throw HandshakeError.unexpected("more early data than max_early_data_size")
                 }
+                keepInPlaceData()
                 plaintext.append(contentsOf: record.fragment)
                 return
             }
             guard status == .established else { throw HandshakeError.unexpected("application data before the handshake completed") }
             guard !peerClosed else { throw HandshakeError.unexpected("application data after close_notify") }
-            plaintext.append(contentsOf: record.fragment)
+            if inPlace == nil, plaintextStart == plaintext.count {
+                // Leave it where it was decrypted; read(into:) copies it out from there.
+                if !record.fragment.isEmpty { inPlace = record.fragment.startIndex..<record.fragment.endIndex }
+            } else {
+                keepInPlaceData()
+                plaintext.append(contentsOf: record.fragment)
+            }
             keyUpdatesInARow = 0
             warningAlertsInARow = 0
         }

@@ -10,6 +10,9 @@ public final class X509PeerVerifier: PeerCertificateVerifier {
     public let verifier: CertificateVerifier?
     /// Injected time (Unix seconds) for reproducible checks; nil = now.
     public var time: Int64?
+    /// Chains that passed, so a server's chain is not validated again on every
+    /// handshake (path building, names, usages: tens of µs).
+    private let verified = VerifiedChainCache()
 
     /// `trustStore` nil means "do not verify": the chain is only parsed for its key.
     public init(trustStore: TrustStore?, policy: VerificationPolicy = .default) {
@@ -28,13 +31,23 @@ public final class X509PeerVerifier: PeerCertificateVerifier {
             return PeerIdentity(publicKey: key, chain: chain, subject: leaf.subject.rfc4514String, issuer: leaf.issuer.rfc4514String,
                                 verified: false, verdict: "not verified (verification disabled)")
         }
+        let hostname = peer == .server ? serverName : nil
+        let now = time ?? Int64(Date().timeIntervalSince1970)
+        let cacheKey = VerifiedChainCache.Key(chain: chain, hostname: hostname, peer: peer)
+        if let known = verified.lookup(cacheKey, at: now) { return known }
         do {
-            let verified = try verifier.verify(chainDER: chain, hostname: peer == .server ? serverName : nil,
-                                               purpose: peer == .server ? .server : .client,
-                                               time: time.map(X509Time.init(secondsSinceEpoch:)))
-            guard let key = verified.leaf.publicKey else { throw HandshakeError(.unsupportedCertificate, "unsupported public key") }
-            return PeerIdentity(publicKey: key, chain: chain, subject: verified.leaf.subject.rfc4514String,
-                                issuer: verified.leaf.issuer.rfc4514String, verified: true, verdict: "ok")
+            let path = try verifier.verify(chainDER: chain, hostname: hostname,
+                                           purpose: peer == .server ? .server : .client,
+                                           time: time.map(X509Time.init(secondsSinceEpoch:)))
+            guard let key = path.leaf.publicKey else { throw HandshakeError(.unsupportedCertificate, "unsupported public key") }
+            let identity = PeerIdentity(publicKey: key, chain: chain, subject: path.leaf.subject.rfc4514String,
+                                        issuer: path.leaf.issuer.rfc4514String, verified: true, verdict: "ok")
+            // Everything the check depends on but the time is in the key; it holds
+            // again while every certificate of the path is within its validity.
+            let from = path.certificates.map(\.notBefore.secondsSinceEpoch).max() ?? now
+            let until = path.certificates.map(\.notAfter.secondsSinceEpoch).min() ?? now
+            verified.store(cacheKey, identity, from: from, until: until)
+            return identity
         } catch let e as CertificateVerificationError {
             throw HandshakeError(Self.alert(for: e.reason), "certificate verification failed: \(e)")
         }
@@ -48,6 +61,30 @@ public final class X509PeerVerifier: PeerCertificateVerifier {
             return .unsupportedCertificate
         default: return .badCertificate
         }
+    }
+}
+
+/// Verified chains with the window in which the verdict holds, bounded.
+final class VerifiedChainCache: @unchecked Sendable {
+    struct Key: Hashable {
+        var chain: [[UInt8]]
+        var hostname: String?
+        var peer: PeerRole
+    }
+    private var entries: [Key: (identity: PeerIdentity, from: Int64, until: Int64)] = [:]
+    private let lock = NSLock()
+    private let capacity = 256
+
+    func lookup(_ key: Key, at now: Int64) -> PeerIdentity? {
+        lock.lock(); defer { lock.unlock() }
+        guard let e = entries[key], e.from <= now, now <= e.until else { return nil }
+        return e.identity
+    }
+
+    func store(_ key: Key, _ identity: PeerIdentity, from: Int64, until: Int64) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = (identity, from, until)
     }
 }
 

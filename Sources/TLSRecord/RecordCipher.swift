@@ -188,6 +188,52 @@ public final class RecordCipher {
         advance()
     }
 
+    /// Stepwise `seal` (see RecordWriter): `beginSeal` with the final header,
+    /// the explicit nonce to fill and the body length; `sealStep` for content
+    /// encrypted on its way into the record; `finishSeal` over the rest of the
+    /// body, in place, and the tag.
+    func beginSeal(header: UnsafeRawBufferPointer, explicitNonce: UnsafeMutableRawBufferPointer, bodyLength: Int) throws(RecordLayerError) {
+        try checkUsable()
+        if explicitNonceLength == 8 {
+            let seq = sequenceNumber
+            for i in 0..<8 { explicitNonce[i] = UInt8(truncatingIfNeeded: seq >> UInt64(56 - 8 * i)) }
+        }
+        buildNonce(explicit: UnsafeRawBufferPointer(explicitNonce))
+        let ad = aad(header: header, bodyLength: bodyLength)
+        do {
+            try key.beginSeal(nonce: nonceBuffer, aad: ad)
+        } catch {
+            throw RecordLayerError(.internalError, "sealing failed: \(error)", kind: .localFailure)
+        }
+    }
+
+    /// False on failure, kept for `takeStepFailure`.
+    func sealStep(from input: UnsafeRawPointer, to output: UnsafeMutableRawPointer, count: Int) -> Bool {
+        do {
+            try key.sealStep(from: input, to: output, count: count)
+            return true
+        } catch {
+            stepFailure = RecordLayerError(.internalError, "sealing failed: \(error)", kind: .localFailure)
+            return false
+        }
+    }
+
+    private var stepFailure: RecordLayerError?
+
+    func takeStepFailure() -> RecordLayerError? {
+        defer { stepFailure = nil }
+        return stepFailure
+    }
+
+    func finishSeal(rest: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawBufferPointer) throws(RecordLayerError) {
+        do {
+            try key.finishSeal(buffer: rest, tag: tag)
+        } catch {
+            throw RecordLayerError(.internalError, "sealing failed: \(error)", kind: .localFailure)
+        }
+        advance()
+    }
+
     /// Opens one record in place; on failure nothing advances and the body is
     /// zeroed. `header` is the received 5-byte header; for TLS 1.2 the AAD length
     /// is `body.count` (the plaintext length).

@@ -56,6 +56,14 @@ public struct RecordReader {
     /// Bytes received but not yet returned as records.
     public var bufferedByteCount: Int { buffer.count - start }
 
+    /// Hands over the bytes not yet consumed as records and forgets them.
+    public mutating func takeBuffered() -> [UInt8] {
+        let rest = Array(buffer[start...])
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        return rest
+    }
+
     /// The error that ended this reader, if any.
     public var error: RecordLayerError? { failure }
 
@@ -82,6 +90,31 @@ public struct RecordReader {
 
     public mutating func feed(_ bytes: ArraySlice<UInt8>) {
         bytes.withUnsafeBytes { feed($0) }
+    }
+
+    /// Like `feed`, without copying when nothing is buffered: `bytes`' storage
+    /// becomes the reader's buffer and `bytes` gets the reader's old, empty one
+    /// (with its capacity). Otherwise the bytes are appended and `bytes` emptied.
+    /// Either way `bytes` comes back empty.
+    public mutating func feed(taking bytes: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+            swap(&buffer, &bytes)
+        } else {
+            bytes.withUnsafeBytes { feed($0) }
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// The bytes at `range` of the reader's buffer: a returned record's
+    /// `fragment.indices` name its content there. Valid until the next `feed`
+    /// (which may move or hand over the buffer); later `nextRecord` calls do not
+    /// touch the bytes of records already returned.
+    public func withBufferBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(range.lowerBound >= 0 && range.upperBound <= buffer.count, "range outside the reader's buffer")
+        return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     /// Moves unread bytes to the front of the buffer, keeping its capacity.

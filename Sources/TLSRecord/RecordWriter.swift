@@ -165,7 +165,28 @@ public struct RecordWriter {
         appendHeader(outerType, length: length, into: &output)
         let bodyStart = output.count + c.explicitNonceLength
         if c.explicitNonceLength > 0 { appendZeros(c.explicitNonceLength, to: &output) }
-        output.append(contentsOf: content)
+        // The content's first bytes (a multiple of 64) are encrypted on their way
+        // into the record instead of being copied in and encrypted there: one pass
+        // over a 16 KiB record fewer. The rest is sealed in place below.
+        var encryptedHead = 0
+        if content.count >= 64 {
+            var beginError: RecordLayerError? = nil
+            output.withUnsafeMutableBytes { raw in
+                do throws(RecordLayerError) {
+                    try c.beginSeal(header: UnsafeRawBufferPointer(rebasing: raw[headerStart..<(headerStart + 5)]),
+                                    explicitNonce: UnsafeMutableRawBufferPointer(rebasing: raw[(headerStart + 5)..<bodyStart]),
+                                    bodyLength: innerLength)
+                } catch {
+                    beginError = error
+                }
+            }
+            if let beginError { throw beginError }
+            output.append(contentsOf: EncryptingCopy(content: content, cipher: c))
+            if let e = c.takeStepFailure() { throw e }
+            encryptedHead = content.count / 64 * 64
+        } else {
+            output.append(contentsOf: content)
+        }
         if c.framing == .tls13 {
             output.append(type.rawValue)
             if padding > 0 { appendZeros(padding, to: &output) }
@@ -181,12 +202,41 @@ public struct RecordWriter {
             let body = UnsafeMutableRawBufferPointer(rebasing: raw[bodyStart..<bodyEnd])
             let tag = UnsafeMutableRawBufferPointer(rebasing: raw[bodyEnd..<recordEnd])
             do throws(RecordLayerError) {
-                try c.seal(header: header, explicitNonce: explicit, body: body, tag: tag)
+                if content.count >= 64 {
+                    try c.finishSeal(rest: UnsafeMutableRawBufferPointer(rebasing: raw[(bodyStart + encryptedHead)..<bodyEnd]), tag: tag)
+                } else {
+                    try c.seal(header: header, explicitNonce: explicit, body: body, tag: tag)
+                }
             } catch {
                 sealError = error
             }
         }
         if let sealError { throw sealError }
+    }
+
+    /// Appended to a record buffer, writes `content` into it with its first
+    /// bytes (a multiple of 64) encrypted on the way (`RecordCipher.sealStep`,
+    /// after `beginSeal`), the rest copied: Array.append(contentsOf:) hands
+    /// `_copyContents` the uninitialised space directly, so the content is not
+    /// first copied in and then encrypted in place.
+    /// (A failed step is left in the cipher, `takeStepFailure`, as `_copyContents` cannot throw.)
+    private struct EncryptingCopy: Sequence {
+        let content: UnsafeRawBufferPointer
+        let cipher: RecordCipher
+
+        var underestimatedCount: Int { content.count }
+        func makeIterator() -> EmptyCollection<UInt8>.Iterator { EmptyCollection<UInt8>().makeIterator() }
+
+        func _copyContents(initializing buffer: UnsafeMutableBufferPointer<UInt8>) -> (EmptyCollection<UInt8>.Iterator, Int) {
+            precondition(buffer.count >= content.count)
+            guard let out = buffer.baseAddress, let src = content.baseAddress else { return (makeIterator(), 0) }
+            let head = content.count / 64 * 64
+            if !cipher.sealStep(from: src, to: out, count: head) {
+                out.initialize(repeating: 0, count: head)
+            }
+            UnsafeMutableRawPointer(out + head).copyMemory(from: src + head, byteCount: content.count - head)
+            return (makeIterator(), content.count)
+        }
     }
 
     private static let zeros = [UInt8](repeating: 0, count: 512)

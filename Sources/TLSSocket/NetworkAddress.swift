@@ -73,6 +73,13 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// A literal we know is valid: no parsing, nothing to fail.
+    private init(family: AddressFamily, literal: String, port: UInt16) {
+        self.family = family
+        self.host = literal
+        self.port = port
+    }
+
     /// A Unix-domain address (`PR_AF_LOCAL`).
     public init(localPath path: String) {
         family = .local
@@ -82,14 +89,14 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// The address of every interface in `family` (INADDR_ANY / in6addr_any), for bind.
     public static func any(_ family: AddressFamily = .inet, port: UInt16 = 0) -> NetworkAddress {
-        // swiftlint:disable:next force_try
-        try! NetworkAddress(family == .inet6 ? "::" : "0.0.0.0", port: port)
+        family == .inet6 ? NetworkAddress(family: .inet6, literal: "::", port: port)
+                         : NetworkAddress(family: .inet, literal: "0.0.0.0", port: port)
     }
 
     /// The loopback address of `family` (127.0.0.1 or ::1).
     public static func loopback(_ family: AddressFamily = .inet, port: UInt16 = 0) -> NetworkAddress {
-        // swiftlint:disable:next force_try
-        try! NetworkAddress(family == .inet6 ? "::1" : "127.0.0.1", port: port)
+        family == .inet6 ? NetworkAddress(family: .inet6, literal: "::1", port: port)
+                         : NetworkAddress(family: .inet, literal: "127.0.0.1", port: port)
     }
 
     /// Looks `host` up (getaddrinfo) and returns its stream addresses, optionally

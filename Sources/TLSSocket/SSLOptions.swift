@@ -92,9 +92,8 @@ public enum RequireCertificate: Int, Sendable, CaseIterable {
     case never = 0
     /// `SSL_REQUIRE_ALWAYS`: refuse clients without a certificate, in every handshake.
     case always = 1
-    /// `SSL_REQUIRE_FIRST_HANDSHAKE`: refuse them in the first handshake only.
-    /// (The engine uses one configuration for a connection's handshakes, so
-    /// renegotiations require one too until it can take a new configuration.)
+    /// `SSL_REQUIRE_FIRST_HANDSHAKE`: refuse them in the first handshake only;
+    /// renegotiations still ask for a certificate but accept its absence.
     case firstHandshake = 2
     /// `SSL_REQUIRE_NO_ERROR`: ask for one; a missing or unverifiable certificate
     /// does not fail the handshake (the application decides afterwards).

@@ -3,6 +3,7 @@ import TLSCrypto
 import TLSRecord
 import TLSHandshake
 import X509
+import TLSSessionCache
 
 /// NSS's certificate-authentication callback: `(socket, checkSig, isServer) -> Bool`.
 /// It finds the certificate with `socket.getPeerCertificate()`; on refusal it may
@@ -412,6 +413,7 @@ open class SSLSocket: Socket {
     /// ever resumed, so this only records the request for the session cache.
     public func invalidateSession() {
         stateLock.withLock { settings.sessionInvalidated = true }
+        currentChannel?.withEngine { $0.invalidateSession() }
     }
 
     /// Whether `invalidateSession` was called.
@@ -425,8 +427,8 @@ open class SSLSocket: Socket {
     public func getSessionID() -> [UInt8]? {
         guard let ch = currentChannel, ch.isHandshakeComplete else { return nil }
         return ch.withEngine { e in
-            guard e.negotiated?.version == .tls12 else { return nil }
-            let id = ch.serverHelloSessionID
+            guard e.negotiated?.version == .tls12, !e.sessionInvalidated else { return nil }
+            let id = e.negotiated?.sessionID ?? []
             return id.isEmpty ? nil : id
         }
     }
@@ -438,13 +440,15 @@ open class SSLSocket: Socket {
     /// The channel for I/O: nil when `.security` is off; created on first use
     /// from the settings of that moment.
     func activeChannel() throws -> SecureChannel? {
-        try stateLock.withLock {
+        // Outside the state lock: the socket's own calls take it.
+        let peer = currentChannel == nil ? try? getPeerName() : nil
+        return try stateLock.withLock {
             guard settings.options[.security] == true else { return nil }
             if let channel { return channel }
             guard let role else {
                 throw SSLError(.noHandshakeRole, "the socket does not know its handshake role: call connect, accept or resetHandshake(asServer:)")
             }
-            let config = try makeConfiguration(role)
+            let config = try makeConfiguration(role, peer: peer)
             let engine = TLSConnection(role: role == .client ? .client : .server, config: config)
             let ch = SecureChannel(engine: engine, transport: DescriptorTransport(self))
             ch.onHandshakeComplete = { [weak self] in
@@ -456,14 +460,17 @@ open class SSLSocket: Socket {
         }
     }
 
-    func makeConfiguration(_ role: HandshakeRole) throws -> TLSConfiguration {
+    func makeConfiguration(_ role: HandshakeRole, peer: NetworkAddress? = nil) throws -> TLSConfiguration {
         let s = settings
         guard s.options[.enableTLS] == true else {
             throw SSLError(.noProtocolEnabled, "SSL_ENABLE_TLS is off, and SSL 2.0 and 3.0 are retired (RFC 6176, RFC 7568): no protocol version is enabled")
         }
         var c = TLSConfiguration()
-        c.minVersion = s.minVersion.wireVersion!
-        c.maxVersion = s.maxVersion.wireVersion!
+        guard let minVersion = s.minVersion.wireVersion, let maxVersion = s.maxVersion.wireVersion else {
+            throw SSLError(.noProtocolEnabled, "only TLS 1.2 and TLS 1.3 can be negotiated (SSL 3.0: RFC 7568; TLS 1.0/1.1: RFC 8996)")
+        }
+        c.minVersion = minVersion
+        c.maxVersion = maxVersion
         c.cipherSuites = s.cipherOrder.filter { !s.disabledCiphers.contains($0) }
         let usable = c.cipherSuites.filter { $0.isTLS13 ? s.maxVersion == .tls13 : s.minVersion == .tls12 }
         guard !usable.isEmpty else {
@@ -476,6 +483,17 @@ open class SSLSocket: Socket {
             return try self.authenticate(chain: chain, peer: peer)
         }
         c.keyLog = s.keyLog
+        // Sessions: NSS keeps one cache per process; SSL_NO_CACHE opts a socket out.
+        if s.options[.noCache] == true || s.sessionInvalidated {
+            c.sessionCacheDisabled = true
+        } else {
+            c.clientSessionStore = SessionCaches.client
+            c.ticketProtector = SessionCaches.ticketKeys
+            c.serverSessionStore = SessionCaches.serverIDs
+            if role == .client, let peer {
+                c.sessionKey = MemoryClientSessionStore.key(host: s.hostname ?? peer.host, port: peer.port, peerID: s.peerID)
+            }
+        }
         switch role {
         case .server:
             // ECDSA first: the engine picks the first certificate the client can use.
@@ -491,7 +509,10 @@ open class SSLSocket: Socket {
             }
             if s.options[.requestCertificate] == true {
                 switch s.requireMode {
-                case .always, .firstHandshake: c.clientAuthentication = .require
+                case .always: c.clientAuthentication = .require
+                case .firstHandshake:
+                    c.clientAuthentication = .require
+                    c.renegotiationClientAuthentication = .request
                 case .never, .noError: c.clientAuthentication = .request
                 }
                 if let anchors = s.trustAnchors ?? s.certDB?.trustStore {
@@ -666,7 +687,10 @@ open class SSLSocket: Socket {
             isServer && wantsCert && e.negotiated?.version == .tls13 && e.config.clientAuthentication == .none
         }
         if needsPostHandshakeAuth {
-            throw SSLError(.notAvailable, "TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2) is not in the engine yet")
+            // TLS 1.3 has no renegotiation: a newly requested client certificate is asked for
+            // after the handshake (RFC 8446 4.6.2), then the keys are updated as usual.
+            let required = stateLock.withLock { settings.requireMode == .always }
+            try mapErrors { try ch.withEngine { try $0.requestClientCertificate(required: required) } }
         }
         try mapErrors { try ch.rehandshake(deadline(timeout)) }
     }
@@ -850,4 +874,14 @@ final class ChannelVerifier: PeerCertificateVerifier {
     func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
         try check(chain, peer)
     }
+}
+
+/// The process-wide session caches NSS-style sockets share (NSS keeps one per process).
+public enum SessionCaches {
+    /// Client sessions, keyed by host:port and the peer ID of `setSockPeerID`.
+    public static let client = MemoryClientSessionStore()
+    /// Server ticket keys (rotating in memory).
+    public static let ticketKeys = TicketKeyRing()
+    /// Server TLS 1.2 session IDs.
+    public static let serverIDs = MemoryServerSessionStore()
 }

@@ -376,3 +376,22 @@ final class ConfigurationValidationTests: XCTestCase {
         }
     }
 }
+
+final class KeyUpdateReplyTests: XCTestCase {
+    /// The peer answers our update_requested with its own KeyUpdate and data in one flight.
+    func testDataRightBehindThePeersKeyUpdate() throws {
+        let (c, s) = baseConfigs()
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        try pair.client.updateKeys(requestPeerUpdate: true)
+        try pair.client.write(Array("GET /\r\n\r\n".utf8))
+        try pair.server.receive(pair.client.takeOutput())
+        XCTAssertEqual(pair.readAll(pair.server), Array("GET /\r\n\r\n".utf8))
+        try pair.server.write(Array("page".utf8))          // behind the automatic KeyUpdate
+        pair.server.close()                                  // and close_notify, as s_server -www does
+        let flight = pair.server.takeOutput()
+        try pair.client.receive(flight)
+        XCTAssertEqual(pair.readAll(pair.client), Array("page".utf8))
+        XCTAssertNil(pair.client.read(), "then the end of the stream")
+    }
+}

@@ -135,6 +135,30 @@ final class TLS12Tests: XCTestCase {
         XCTAssertNotEqual(try pair.server.exportKeyingMaterial(label: "EXPERIMENTAL x", context: [], length: 16), exporterAfter)
     }
 
+    func testRenegotiationMayRelaxClientAuthentication() throws {
+        let clientCert = TestKeys.certified("client", TestKeys.ecdsaP256)
+        var (c, s) = configs(TestKeys.certified("p256", TestKeys.ecdsaP256))
+        s.clientAuthentication = .require
+        s.renegotiationClientAuthentication = .request      // NSS SSL_REQUIRE_FIRST_HANDSHAKE
+        s.peerVerifier = LabelVerifier([clientCert])
+        var offers = 0
+        c.clientCertificateProvider = { _ in offers += 1; return offers == 1 ? clientCert : nil }
+        let pair = Pair(client: c, server: s)
+        try pair.pump()
+        XCTAssertEqual(pair.server.negotiated?.peer?.chain, clientCert.chain)
+        try pair.client.renegotiate()
+        try pair.pump()
+        XCTAssertEqual(pair.server.completedHandshakes, 2, "the renegotiation without a certificate succeeded")
+        XCTAssertNil(pair.server.negotiated?.peer)
+        // Without the relaxation the same renegotiation fails.
+        s.renegotiationClientAuthentication = nil
+        offers = 0
+        let strict = Pair(client: c, server: s)
+        try strict.pump()
+        try strict.client.renegotiate()
+        assertAlert(try strict.pump(), .handshakeFailure)
+    }
+
     func testRenegotiationRefusedByConfiguration() throws {
         var (c, s) = configs(TestKeys.certified("p256", TestKeys.ecdsaP256))
         s.allowRenegotiation = false

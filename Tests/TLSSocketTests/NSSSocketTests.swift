@@ -640,15 +640,49 @@ final class NSSSocketTests: XCTestCase {
             try client.connect(address, timeout: .seconds(10))
             try client.sendall("x\n")
             _ = try client.readline(timeout: .seconds(10))
-            // TLS 1.3 has no session IDs; our TLS 1.2 server issues none (yet).
-            XCTAssertNil(client.getSessionID())
+            if maxVersion == .tls13 {
+                XCTAssertNil(client.getSessionID(), "TLS 1.3 has no session IDs")
+            } else {
+                // A ticket session gets a client-made ID (RFC 5077 3.4), as NSS does.
+                XCTAssertEqual(client.getSessionID()?.count, 32)
+            }
             XCTAssertFalse(client.isSessionInvalidated)
             client.invalidateSession()
             XCTAssertTrue(client.isSessionInvalidated)
+            XCTAssertNil(client.getSessionID(), "an invalidated session has no ID to give")
             try client.setOption(.noCache, true)
             client.close()
         }
         try server.value()
+    }
+
+    func testSessionsResumeAndPeerIDsAndNoCacheKeepThemApart() throws {
+        for maxVersion in [TLSProtocolVersion.tls13, .tls12] {
+            let (listener, address) = try makeServer()
+            defer { listener.close() }
+            let server = serveEcho(listener, count: 5)
+            func connect(peerID: String?, noCache: Bool = false) throws -> (resumed: Bool, id: [UInt8]?) {
+                let client = try makeClient { c in
+                    try c.setVersionRange(min: .tls12, max: maxVersion)
+                    if let peerID { c.setSockPeerID(peerID) }
+                    if noCache { try c.setOption(.noCache, true) }
+                }
+                defer { client.close() }
+                try client.connect(address, timeout: .seconds(10))
+                try client.sendall("x\n")
+                _ = try client.readline(timeout: .seconds(10))   // also takes in TLS 1.3 tickets
+                return (client.negotiated?.resumed ?? false, client.getSessionID())
+            }
+            let first = try connect(peerID: "proxy-a")
+            XCTAssertFalse(first.resumed)
+            let second = try connect(peerID: "proxy-a")
+            XCTAssertTrue(second.resumed, "\(maxVersion): the same host, port and peer ID resume")
+            if maxVersion == .tls12 { XCTAssertEqual(second.id, first.id, "a resumed TLS 1.2 session keeps its ID") }
+            XCTAssertFalse(try connect(peerID: "proxy-b").resumed, "another peer ID is another cache entry")
+            XCTAssertFalse(try connect(peerID: "proxy-a", noCache: true).resumed, "SSL_NO_CACHE")
+            _ = try connect(peerID: nil)
+            try server.value()
+        }
     }
 
     func testExportKeyingMaterialAgreesOnBothSides() throws {

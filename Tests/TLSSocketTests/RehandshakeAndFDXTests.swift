@@ -87,22 +87,31 @@ final class RehandshakeAndFDXTests: XCTestCase {
         try server.value()
     }
 
-    func testTLS13ServerCannotRequestACertificateAfterTheHandshakeYet() throws {
+    func testTLS13ServerRequestsACertificateAfterTheHandshake() throws {
+        let f = Fixtures.shared
         let (listener, address) = try makeServer()
         defer { listener.close() }
-        let server = Background { () -> SSLError? in
+        let server = Background { () -> String? in
             let (c, _) = try listener.accept(timeout: .seconds(20))
             defer { c.close() }
             try c.forceHandshake(timeout: .seconds(20))
+            XCTAssertNil(c.getPeerCertificate(), "no client certificate in the handshake itself")
             try c.setOption(.requestCertificate, true)
-            do { try c.rehandshake(flushCache: false) } catch let e as SSLError { return e }
-            return nil
+            try c.rehandshake(flushCache: false)          // TLS 1.3: post-handshake authentication
+            try c.sendall("asked\n")
+            XCTAssertEqual(try c.readline(timeout: .seconds(20)).text, "answered\n")
+            return c.getPeerCertificate()?.subject.rfc4514String
         }
-        let client = try makeClient()
+        let client = try makeClient { c in
+            try c.setCertificateDB(f.database(withClient: true))
+            c.setClientAuthDataCallback(SSLSocket.databaseClientAuthData(try f.database(withClient: true), nickname: "client"))
+        }
         defer { client.close() }
         try client.connect(address, timeout: .seconds(10))
         try client.forceHandshake(timeout: .seconds(10))
-        XCTAssertEqual(try server.value()?.code, .notAvailable)
+        XCTAssertEqual(try client.readline(timeout: .seconds(20)).text, "asked\n")   // reading answers the request
+        try client.sendall("answered\n")
+        XCTAssertEqual(try server.value(), f.clientCertificate.subject.rfc4514String)
     }
 
     /// One thread writes while another reads on the same socket, for megabytes,

@@ -52,7 +52,9 @@ func measure(_ budget: Budget, warmup: Bool = true, _ body: () throws -> Void) r
 }
 
 /// Like `measure`, for cheap bodies: the clock is read every `batch` calls.
-func measureBatched(_ budget: Budget, batch: Int, _ body: () throws -> Void) rethrows -> Rate {
+/// `between` runs after each round (the competitor's round, so that both see
+/// the machine in the same state: interleaved rounds, best of each).
+func measureBatched(_ budget: Budget, batch: Int, between: (() throws -> Void)? = nil, _ body: () throws -> Void) rethrows -> Rate {
     try body()
     var best: Rate?
     for _ in 0..<max(1, budget.reps) {
@@ -68,6 +70,7 @@ func measureBatched(_ budget: Budget, batch: Int, _ body: () throws -> Void) ret
         }
         let r = Rate(iterations: n, cpuSeconds: t - t0, allocations: bench_allocation_count() - a0)
         if best == nil || r.perSecond > best!.perSecond { best = r }
+        try between?()
     }
     return best!
 }

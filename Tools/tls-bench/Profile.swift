@@ -48,6 +48,36 @@ func runProfile(_ setup: Setup, _ workload: String, iterations: Int) throws {
     case "aeadkey":
         let key = [UInt8](repeating: 3, count: 16)
         for _ in 0..<iterations { _ = try AEADKey(.aes128GCM, key: key) }
+    case "heap":
+        // Heap bytes of the pieces a connection holds.
+        func per(_ name: String, _ make: () throws -> Any) rethrows {
+            Heap.trim()
+            let h0 = Heap.inUse
+            var keep: [Any] = []
+            keep.reserveCapacity(iterations)
+            for _ in 0..<iterations { keep.append(try make()) }
+            print(name, (Heap.inUse - h0) / iterations, "bytes each")
+            withExtendedLifetime(keep) {}
+        }
+        let (c12, s12) = setup.configs(version: .tls12, credential: setup.ecdsa)
+        let (c13, s13) = setup.configs(version: .tls13, credential: setup.ecdsa)
+        try per("AEADKey AES-128-GCM") { try AEADKey(.aes128GCM, key: [UInt8](repeating: 1, count: 16)) }
+        try per("AEADKey ChaCha20-Poly1305") { try AEADKey(.chacha20Poly1305, key: [UInt8](repeating: 1, count: 32)) }
+        try per("RecordCipher TLS 1.3 AES-128-GCM") { try RecordCipher.tls13(.aes128GCM, key: [UInt8](repeating: 1, count: 16), iv: [UInt8](repeating: 1, count: 12)) }
+        per("Digest SHA-256") { Digest(.sha256) }
+        per("HMAC SHA-256") { HMAC(.sha256, key: [1]) }
+        per("TLSConnection client 1.3, unstarted") { TLSConnection(role: .client, config: c13) }
+        per("TLSConnection server 1.3, unstarted") { TLSConnection(role: .server, config: s13) }
+        per("TLSConnection client 1.2, unstarted") { TLSConnection(role: .client, config: c12) }
+        try per("TLSConnection client 1.3, started") { let t = TLSConnection(role: .client, config: c13); try t.start(); return t }
+        for (name, c, s) in [("1.3", c13, s13), ("1.2", c12, s12)] {
+            var pairs: [MemoryPair] = []
+            Heap.trim()
+            let h0 = Heap.inUse
+            for _ in 0..<iterations { let p = MemoryPair(c, s); try p.handshake(); pairs.append(p) }
+            let h1 = Heap.inUse
+            print("established pair \(name)", (h1 - h0) / iterations, "bytes each")
+        }
     case let w where w.hasPrefix("bulk-"):
         guard let suite = CipherSuite.allCases.first(where: { $0.name == String(w.dropFirst(5)) }) else {
             throw BenchError("unknown suite in \(w)")

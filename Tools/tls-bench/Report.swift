@@ -6,7 +6,7 @@ struct Report {
     struct HandshakeRow {
         var name: String
         var ours: HandshakeResult
-        var openssl: (rate: Double, negotiated: String)?
+        var openssl: (rate: Double, negotiated: String, allocations: Double)?
         /// Sum of the public-key operations the handshake needs (µs), measured in this run
         /// (0 for a TLS 1.2 ticket resumption, which needs none).
         var floorMicroseconds: Double? { ours.floorMicroseconds ?? (name.contains("1.2") && name.hasPrefix("resumed") ? 0 : nil) }
@@ -111,16 +111,17 @@ struct Report {
         if !handshakes.isEmpty {
             line("Handshakes (client + server pair, per CPU second). Floor: the public-key operations the handshake needs")
             line("(full: 2 X25519 key generations + 2 shared secrets + 1 signature + 1 verification; resumed 1.3: the X25519 part; 1.2 ticket: none),")
-            line("done through TLSCrypto right after each handshake; floor and overhead are medians over the handshakes of the pair (op time, handshake - op time).")
+            line("done through TLSCrypto right after each handshake. hs/s: the best round's mean; µs, floor and overhead: medians over all handshakes")
+            line("(handshake, op time, handshake - op time), so a load change on the machine hits both halves of a sample alike.")
             table(["workload", "ours hs/s", "OpenSSL hs/s", "ours/OpenSSL", "ceiling hs/s (1/floor)", "ours/ceiling",
-                   "ours µs", "floor µs", "overhead µs", "allocs/hs", "negotiated"],
+                   "ours µs", "floor µs", "overhead µs", "allocs/hs ours", "allocs/hs OpenSSL", "negotiated"],
                   handshakes.map { r in
                       let ceil = r.floorMicroseconds.flatMap { $0 > 0 ? 1e6 / $0 : nil }
                       return [r.name, f(r.ours.rate.perSecond), r.openssl.map { f($0.rate) } ?? "-", ratio(r.ours.rate.perSecond, r.openssl?.rate),
-                              ceil.map { f($0) } ?? "-", ratio(r.ours.rate.perSecond, ceil),
-                              f(r.ours.rate.microseconds, 1), r.floorMicroseconds.map { f($0, 1) } ?? "-",
+                              ceil.map { f($0) } ?? "-", ratio(r.ours.medianMicroseconds.map { 1e6 / $0 } ?? r.ours.rate.perSecond, ceil),
+                              f(r.ours.medianMicroseconds ?? r.ours.rate.microseconds, 1), r.floorMicroseconds.map { f($0, 1) } ?? "-",
                               r.overheadMicroseconds.map { f($0, 1) } ?? "-",
-                              f(r.ours.rate.allocationsPerIteration, 0), r.ours.negotiated]
+                              f(r.ours.rate.allocationsPerIteration, 0), r.openssl.map { f($0.allocations, 0) } ?? "-", r.ours.negotiated]
                   })
         }
         if !bulk.isEmpty {
@@ -166,10 +167,11 @@ struct Report {
                                   "rsa2048_sign": op(p.rsaSign), "rsa2048_verify": op(p.rsaVerify), "rsa_scheme": "\(p.rsaScheme)"]
         }
         root["handshakes"] = handshakes.map { r -> [String: Any] in
-            var d: [String: Any] = ["name": r.name, "ours_per_second": r.ours.rate.perSecond, "ours_microseconds": r.ours.rate.microseconds,
+            var d: [String: Any] = ["name": r.name, "ours_per_second": r.ours.rate.perSecond,
+                                    "ours_microseconds": r.ours.medianMicroseconds ?? r.ours.rate.microseconds,
                                     "ours_allocations": r.ours.rate.allocationsPerIteration, "negotiated": r.ours.negotiated,
                                     "iterations": r.ours.rate.iterations]
-            if let o = r.openssl { d["openssl_per_second"] = o.rate; d["openssl_negotiated"] = o.negotiated; d["ratio_openssl"] = r.ours.rate.perSecond / o.rate }
+            if let o = r.openssl { d["openssl_per_second"] = o.rate; d["openssl_negotiated"] = o.negotiated; d["openssl_allocations"] = o.allocations; d["ratio_openssl"] = r.ours.rate.perSecond / o.rate }
             if let fl = r.floorMicroseconds {
                 d["floor_microseconds"] = fl
                 d["overhead_microseconds"] = r.overheadMicroseconds ?? (r.ours.rate.microseconds - fl)

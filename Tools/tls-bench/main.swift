@@ -15,6 +15,7 @@ struct Options {
     var smoke = false
     var json = false
     var seconds: Double?
+    var rounds: Int?
     var connections: Int?
     var only: [String] = []
     var openssl = true
@@ -35,6 +36,7 @@ struct Options {
             case "--smoke": o.smoke = true
             case "--json": o.json = true
             case "--seconds": o.seconds = Double(value()) ?? { fail("--seconds wants a number") }()
+            case "--rounds": o.rounds = Int(value()) ?? { fail("--rounds wants a number") }()
             case "--connections": o.connections = Int(value()) ?? { fail("--connections wants a number") }()
             case "--only": o.only = value().split(separator: ",").map(String.init)
             case "--no-openssl": o.openssl = false
@@ -42,10 +44,11 @@ struct Options {
             case "--iterations": o.iterations = Int(value()) ?? { fail("--iterations wants a number") }()
             case "-h", "--help":
                 print("""
-                usage: tls-bench [--smoke] [--json] [--seconds S] [--connections N] [--only GROUP,...] [--no-openssl]
+                usage: tls-bench [--smoke] [--json] [--seconds S] [--rounds N] [--connections N] [--only GROUP,...] [--no-openssl]
                   --smoke        everything, very briefly (proves it works; figures meaningless)
                   --json         machine-readable output
-                  --seconds S    CPU seconds per workload (default 1.5, best of 3 rounds)
+                  --seconds S    CPU seconds per workload and side (default 1.5)
+                  --rounds N     interleaved rounds per workload, the best counts (default 3)
                   --connections  connection pairs for the memory figure (default 1000)
                   --only         groups: pk, handshake, resume, bulk, memory
                   --profile W    run workload W --iterations N times, untimed (for valgrind --tool=callgrind):
@@ -69,6 +72,7 @@ func fail(_ message: String) -> Never {
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 var budget = options.smoke ? Budget.smoke : Budget.full
 if let s = options.seconds { budget.seconds = s }
+if let r = options.rounds { budget.reps = max(1, r) }
 let connections = options.connections ?? (options.smoke ? 20 : 1000)
 func wanted(_ group: String) -> Bool { options.only.isEmpty || options.only.contains(group) }
 func progress(_ s: String) { if !options.json { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) } }
@@ -91,6 +95,16 @@ func openssl(_ body: () -> ossl_bench_result) -> ossl_bench_result? {
     }
     return r
 }
+
+/// The better of two OpenSSL rounds.
+func best(_ a: ossl_bench_result?, _ b: ossl_bench_result?) -> ossl_bench_result? {
+    guard let b else { return a }
+    guard let a else { return b }
+    return b.rate > a.rate ? b : a
+}
+
+/// Seconds per round: ours, OpenSSL's and the ceiling's rounds alternate.
+var round: Double { budget.seconds / Double(max(1, budget.reps)) }
 
 func cString<T>(_ tuple: T) -> String {
     withUnsafeBytes(of: tuple) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -120,13 +134,15 @@ do {
             // The scheme this pair negotiates decides which signature the floor counts.
             let probe = try handshakes(setup, version: version, rsa: rsa, resume: false, budget: Budget(seconds: 0, reps: 1, minIterations: 1))
             let ops = try floorOperations(setup, rsa: rsa, scheme: probe.scheme, signature: true)
-            let ours = try handshakes(setup, version: version, rsa: rsa, resume: false, budget: budget, floor: ops)
+            var theirs: ossl_bench_result?
+            let ours = try handshakes(setup, version: version, rsa: rsa, resume: false, budget: budget, floor: ops, between: {
+                theirs = best(theirs, openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, rsa ? 1 : 0, 0, round, 1, Int32(budget.minIterations)) })
+            })
             if rsa, let s = ours.scheme, s != rsaScheme {
                 rsaScheme = s
                 report.floor = try PublicKeyFloor.make(setup, budget: budget, rsaScheme: rsaScheme)
             }
-            let theirs = openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, rsa ? 1 : 0, 0, budget.seconds, Int32(budget.reps), Int32(budget.minIterations)) }
-            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) }))
+            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated), $0.allocations_per_op) }))
         }
     }
     if wanted("resume") {
@@ -134,9 +150,11 @@ do {
             let name = version == .tls13 ? "resumed TLS 1.3 (ticket, psk_dhe_ke)" : "resumed TLS 1.2 (RFC 5077 ticket)"
             progress(name + " ...")
             let ops = version == .tls13 ? try floorOperations(setup, rsa: false, scheme: nil, signature: false) : nil
-            let ours = try handshakes(setup, version: version, rsa: false, resume: true, budget: budget, floor: ops)
-            let theirs = openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, 0, 1, budget.seconds, Int32(budget.reps), Int32(budget.minIterations)) }
-            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated)) }))
+            var theirs: ossl_bench_result?
+            let ours = try handshakes(setup, version: version, rsa: false, resume: true, budget: budget, floor: ops, between: {
+                theirs = best(theirs, openssl { ossl_bench_handshakes(version == .tls13 ? 13 : 12, 0, 1, round, 1, Int32(budget.minIterations)) })
+            })
+            report.handshakes.append(.init(name: name, ours: ours, openssl: theirs.map { ($0.rate, cString($0.negotiated), $0.allocations_per_op) }))
         }
     }
     if wanted("bulk") {
@@ -145,13 +163,17 @@ do {
         var ceilings: [AEADAlgorithm: Rate] = [:]
         for suite in suites {
             progress("bulk \(suite.name) ...")
-            if ceilings[suite.aead] == nil {
-                ceilings[suite.aead] = try aeadCeiling(suite.aead, size: bulkWriteSize, aadLength: 13, budget: budget)
-            }
-            let ours = try bulk(setup, suite: suite, budget: budget)
-            let theirs = openssl { ossl_bench_bulk(suite.isTLS13 ? 13 : 12, suite.openSSLName, bulkWriteSize, budget.seconds, Int32(budget.reps), 16) }
+            var theirs: ossl_bench_result?
+            var ceiling: Rate?
+            let oneRound = Budget(seconds: round, reps: 1, minIterations: budget.minIterations)
+            let ours = try bulk(setup, suite: suite, budget: budget, between: {
+                let c = try aeadCeiling(suite.aead, size: bulkWriteSize, aadLength: 13, budget: oneRound)
+                if ceiling == nil || c.perSecond > ceiling!.perSecond { ceiling = c }
+                theirs = best(theirs, openssl { ossl_bench_bulk(suite.isTLS13 ? 13 : 12, suite.openSSLName, bulkWriteSize, round, 1, 16) })
+            })
+            if ceilings[suite.aead] == nil || ceiling!.perSecond > ceilings[suite.aead]!.perSecond { ceilings[suite.aead] = ceiling }
             report.bulk.append(.init(suite: suite, ours: ours, openssl: theirs.map { ($0.rate, $0.allocations_per_op) },
-                                     ceiling: ceilings[suite.aead]!.perSecond * Double(bulkWriteSize) / 1e6))
+                                     ceiling: ceiling!.perSecond * Double(bulkWriteSize) / 1e6))
         }
     }
     if wanted("memory") {

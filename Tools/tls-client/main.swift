@@ -142,7 +142,12 @@ do {
         if stream.connection.negotiated?.version == .tls12 { try stream.connection.renegotiate() }
         else { try stream.connection.updateKeys(requestPeerUpdate: true) }
     }
-    // What these queued goes out with the first write (or the first read), in one segment.
+    if keyUpdate || renegotiate {
+        // Sent on its own, a moment before any data: some servers (OpenSSL's s_server -www) wait on
+        // the socket after handling a KeyUpdate and miss data that arrived in the same segment.
+        try stream.flushPending()
+        usleep(100_000)
+    }
     let payload: [UInt8]
     if let getPath {
         payload = Array("GET \(getPath) HTTP/1.0\r\nHost: \(config.serverName ?? host)\r\n\r\n".utf8)
