@@ -22,7 +22,7 @@ public struct ECDSAPublicKey: Equatable {
         let (r, s) = try ECDSASignatureCoding.decode(signature)
         let sig: SExp = .list([.token("sig-val"), .list([.token("ecdsa"), .pair("r", r), .pair("s", s)])])
         let data = PublicKeyOperation.hashData(["raw"], hash: hash, digest: Digest.hash(hash, message))
-        try PublicKeyOperation.verify(signature: sig, data: data, key: handle.sexp)
+        try PublicKeyOperation.verify(signature: sig, data: data, key: handle)
     }
 }
 
@@ -45,7 +45,7 @@ public struct ECDSAPrivateKey {
 
     public func sign(message: [UInt8], hash: HashAlgorithm) throws -> [UInt8] {
         let data = PublicKeyOperation.hashData(["rfc6979"], hash: hash, digest: Digest.hash(hash, message))
-        let result = try PublicKeyOperation.sign(data: data, key: handle.sexp)
+        let result = try PublicKeyOperation.sign(data: data, key: handle)
         guard let r = result.value(of: "r"), let s = result.value(of: "s") else {
             throw CryptoError.library(code: -1, message: "no r/s in ECDSA signature")
         }

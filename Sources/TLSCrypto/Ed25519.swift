@@ -23,7 +23,7 @@ public struct Ed25519PublicKey: Equatable {
         }
         let sig: SExp = .list([.token("sig-val"), .list([
             .token("eddsa"), .pair("r", Array(signature[0..<32])), .pair("s", Array(signature[32..<64]))])])
-        try PublicKeyOperation.verify(signature: sig, data: Ed25519PrivateKey.data(message), key: handle.sexp)
+        try PublicKeyOperation.verify(signature: sig, data: Ed25519PrivateKey.data(message), key: handle)
     }
 }
 
@@ -63,7 +63,7 @@ public struct Ed25519PrivateKey {
     }
 
     public func sign(message: [UInt8]) throws -> [UInt8] {
-        let result = try PublicKeyOperation.sign(data: Ed25519PrivateKey.data(message), key: handle.sexp)
+        let result = try PublicKeyOperation.sign(data: Ed25519PrivateKey.data(message), key: handle)
         guard let r = result.value(of: "r"), let s = result.value(of: "s"), r.count <= 32, s.count <= 32 else {
             throw CryptoError.library(code: -1, message: "no r/s in Ed25519 signature")
         }

@@ -79,6 +79,7 @@ public struct X25519PrivateKey {
         Gcrypt.ensureInitialized()
         guard scalar.count == 32 else { throw CryptoError.invalidKeyLength(expected: 32, actual: scalar.count) }
         if let u, u.count != 32 { throw CryptoError.invalidPublicKey("X25519 public key must be 32 bytes, not \(u.count)") }
+        return try memoizedInFuzzing("x25519", [scalar, u ?? []]) {
         var out = [UInt8](repeating: 0, count: 32)
         let err: gpg_error_t = out.withUnsafeMutableBufferPointer { o in
             scalar.withUnsafeBufferPointer { s in
@@ -92,6 +93,7 @@ public struct X25519PrivateKey {
         }
         try Gcrypt.check(err)
         return out
+        }
     }
 
     /// X25519 with the peer's public key; rejects the all-zero output that a
@@ -203,7 +205,9 @@ public struct NISTCurvePrivateKey {
         }
         self.curve = curve
         self.scalar = [UInt8](repeating: 0, count: curve.fieldLength - scalar.count) + scalar
-        self.publicKeyBytes = try ctx.multiply(scalar: d, point: nil, xOnly: false)
+        self.publicKeyBytes = try memoizedInFuzzing("nist-public", [Array(curve.rawValue.utf8), scalar]) {
+            try ctx.multiply(scalar: d, point: nil, xOnly: false)
+        }
     }
 
     /// Draws scalars from `random` until one lies in [1, n-1] (rejection sampling).
@@ -217,10 +221,12 @@ public struct NISTCurvePrivateKey {
 
     /// ECDH: the x-coordinate of d * peer, after checking the peer point.
     public func sharedSecret(peerPublicKey: [UInt8]) throws -> [UInt8] {
+        try memoizedInFuzzing("nist-ecdh", [Array(curve.rawValue.utf8), scalar, peerPublicKey]) {
         let ctx = try CurveContext(curve)
         let point = try ctx.decodePoint(peerPublicKey)
         defer { gcry_mpi_point_release(point) }
         let d = try MPI(unsigned: scalar, secret: true)
         return try ctx.multiply(scalar: d, point: point, xOnly: true)
+        }
     }
 }

@@ -55,7 +55,7 @@ public struct RSAPublicKey: Equatable {
         }
         let data = try RSAPublicKey.paddedDigest(algorithm, message: message)
         let sig: SExp = .list([.token("sig-val"), .list([.token("rsa"), .pair("s", signature)])])
-        try PublicKeyOperation.verify(signature: sig, data: data, key: handle.sexp)
+        try PublicKeyOperation.verify(signature: sig, data: data, key: handle)
     }
 }
 
@@ -95,7 +95,7 @@ public struct RSAPrivateKey {
 
     public func sign(message: [UInt8], algorithm: SignatureAlgorithm) throws -> [UInt8] {
         let data = try RSAPublicKey.paddedDigest(algorithm, message: message)
-        let result = try PublicKeyOperation.sign(data: data, key: handle.sexp)
+        let result = try PublicKeyOperation.sign(data: data, key: handle)
         guard let s = result.value(of: "s") else { throw CryptoError.library(code: -1, message: "no s in RSA signature") }
         let minimal = minimalUnsigned(s)
         guard minimal.count <= publicKey.byteCount else { throw CryptoError.library(code: -1, message: "RSA signature too long") }

@@ -38,6 +38,12 @@ indirect enum SExp {
         }
     }
 
+    var rendered: [UInt8] {
+        var buf: [UInt8] = []
+        render(into: &buf)
+        return buf
+    }
+
     func make() throws -> GcrySexp {
         Gcrypt.ensureInitialized()
         var buf: [UInt8] = []

@@ -88,7 +88,13 @@ enum PublicKeyOperation {
         return .list(items)
     }
 
-    static func verify(signature: SExp, data: SExp, key: GcrySexp) throws {
+    static func verify(signature: SExp, data: SExp, key: KeyHandle) throws {
+        try memoizedInFuzzing("verify", [key.fuzzingIdentity, signature.rendered, data.rendered]) {
+            try verifyNow(signature: signature, data: data, key: key.sexp)
+        }
+    }
+
+    private static func verifyNow(signature: SExp, data: SExp, key: GcrySexp) throws {
         let s = try signature.make()
         let d = try data.make()
         let err = gcry_pk_verify(s.raw, d.raw, key.raw)
@@ -98,7 +104,13 @@ enum PublicKeyOperation {
         throw Gcrypt.error(err)
     }
 
-    static func sign(data: SExp, key: GcrySexp) throws -> GcrySexp {
+    static func sign(data: SExp, key: KeyHandle) throws -> GcrySexp {
+        try memoizedInFuzzing("sign", [key.fuzzingIdentity, data.rendered]) {
+            try signNow(data: data, key: key.sexp)
+        }
+    }
+
+    private static func signNow(data: SExp, key: GcrySexp) throws -> GcrySexp {
         let d = try data.make()
         var result: gcry_sexp_t? = nil
         try Gcrypt.check(gcry_pk_sign(&result, d.raw, key.raw))
@@ -110,5 +122,12 @@ enum PublicKeyOperation {
 /// Holds a libgcrypt key S-expression so it is built once per key, not per operation.
 final class KeyHandle {
     let sexp: GcrySexp
+    #if FUZZING
+    /// The key's own text, to recognise repeated operations (fuzzing builds only).
+    let fuzzingIdentity: [UInt8]
+    init(_ s: SExp) throws { sexp = try s.make(); fuzzingIdentity = s.rendered }
+    #else
     init(_ s: SExp) throws { sexp = try s.make() }
+    var fuzzingIdentity: [UInt8] { [] }
+    #endif
 }

@@ -192,10 +192,19 @@ public enum ExtensionType {
 extension CipherSuite {
     /// By IANA name or OpenSSL name, case-insensitively.
     public init?(name: String) {
-        let n = name.uppercased()
-        guard let s = CipherSuite.allCases.first(where: { $0.name == n || $0.openSSLName.uppercased() == n }) else { return nil }
+        guard let s = CipherSuite.byUppercasedName[name.uppercased()] else { return nil }
         self = s
     }
+
+    /// Both names of every suite, upper-cased (IANA names win a clash).
+    private static let byUppercasedName: [String: CipherSuite] = {
+        var names: [String: CipherSuite] = [:]
+        for s in CipherSuite.allCases.reversed() {
+            names[s.openSSLName.uppercased()] = s
+            names[s.name.uppercased()] = s
+        }
+        return names
+    }()
 }
 
 extension ProtocolVersion {

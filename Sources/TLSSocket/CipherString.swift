@@ -192,6 +192,9 @@ public enum CipherString {
 
     /// Aliases OpenSSL knows whose suites are all outside the catalog (export,
     /// DES, RC2, IDEA, SEED, PSK, SRP, GOST, ...): recognised, selecting nothing.
+    static let catalogByName: [String: Entry] = Dictionary(catalog.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    static let catalogByCode: [UInt16: Entry] = Dictionary(catalog.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+
     static let emptyAliases: Set<String> = [
         "EXP", "EXPORT", "EXPORT40", "EXPORT56", "LOW", "DES", "RC2", "IDEA", "SEED", "PSK", "kPSK", "aPSK",
         "kECDHEPSK", "kDHEPSK", "kRSAPSK", "SRP", "kSRP", "aSRP", "GOST94", "GOST89MAC", "kGOST", "aGOST",
@@ -251,7 +254,12 @@ public enum CipherString {
     /// Parses a cipher string. Throws `SSLError` `.noCipherSelected` when no
     /// implemented suite is selected, `.invalidArgument` for a malformed `@` command.
     public static func parse(_ string: String) throws -> Selection {
-        let selection = try select(string)
+        try requireImplemented(select(string), string: string)
+    }
+
+    /// `selection` (what `string` selects) when it holds an implemented suite;
+    /// otherwise the error `parse` throws.
+    public static func requireImplemented(_ selection: Selection, string: String) throws -> Selection {
         if selection.tls12Suites.isEmpty && !(selection.tls13Explicit && !selection.tls13Suites.isEmpty) {
             var why = "the cipher string \"\(string)\" selects no cipher suite this library implements"
             let known = selection.entries.map(\.name)
@@ -290,10 +298,10 @@ public enum CipherString {
         for (position, rawItem) in items.enumerated() {
             if rawItem.hasPrefix("@") {
                 if rawItem == "@STRENGTH" {
-                    let strength = Dictionary(uniqueKeysWithValues: catalog.indices.map { ($0, catalog[$0].strength) })
                     // Stable: equal strengths keep their order.
                     order = order.enumerated().sorted { a, b in
-                        strength[a.element]! != strength[b.element]! ? strength[a.element]! > strength[b.element]! : a.offset < b.offset
+                        let sa = catalog[a.element].strength, sb = catalog[b.element].strength
+                        return sa != sb ? sa > sb : a.offset < b.offset
                     }.map(\.element)
                 } else if rawItem.hasPrefix("@SECLEVEL="), let n = Int(rawItem.dropFirst(10)), (0...5).contains(n) {
                     level = n
@@ -342,7 +350,7 @@ public enum CipherString {
             for word in item.split(separator: "+", omittingEmptySubsequences: true).map(String.init) {
                 if let p = alias(word) {
                     predicates.append(p)
-                } else if let entry = catalog.first(where: { $0.name == word }) ?? CipherSuite(name: word).flatMap({ s in catalog.first { $0.code == s.rawValue } }) {
+                } else if let entry = catalogByName[word] ?? CipherSuite(name: word).flatMap({ catalogByCode[$0.rawValue] }) {
                     let code = entry.code
                     predicates.append { $0.code == code }
                 } else {

@@ -96,21 +96,46 @@ public struct NameAttribute: Sendable, CustomStringConvertible {
         out.append(0)
         if let s = stringValue {
             out.append(UInt8(ascii: "s"))
-            var collapsed: [Character] = []
-            var pendingSpace = false
-            for ch in s.lowercased() {
-                if ch.isWhitespace {
-                    pendingSpace = !collapsed.isEmpty
-                } else {
-                    if pendingSpace { collapsed.append(" ") }
-                    pendingSpace = false
-                    collapsed.append(ch)
-                }
-            }
-            out.append(contentsOf: Array(String(collapsed).utf8))
+            out.append(contentsOf: NameAttribute.normalizedASCII(s) ?? NameAttribute.normalizedUnicode(s))
         } else {
             out.append(UInt8(ascii: "b"))
             out.append(contentsOf: valueDER)
+        }
+        return out
+    }
+
+    /// Case-folded, white space collapsed and trimmed, by Unicode characters.
+    static func normalizedUnicode(_ s: String) -> [UInt8] {
+        var collapsed: [Character] = []
+        var pendingSpace = false
+        for ch in s.lowercased() {
+            if ch.isWhitespace {
+                pendingSpace = !collapsed.isEmpty
+            } else {
+                if pendingSpace { collapsed.append(" ") }
+                pendingSpace = false
+                collapsed.append(ch)
+            }
+        }
+        return Array(String(collapsed).utf8)
+    }
+
+    /// The same normalization for all-ASCII text, byte by byte (the common case;
+    /// nil when a byte is not ASCII). ASCII whitespace is what `Character.isWhitespace`
+    /// accepts below 0x80: space and 0x09-0x0D.
+    static func normalizedASCII(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        var pendingSpace = false
+        for b in s.utf8 {
+            guard b < 0x80 else { return nil }
+            if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
+                pendingSpace = !out.isEmpty
+            } else {
+                if pendingSpace { out.append(0x20) }
+                pendingSpace = false
+                out.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+            }
         }
         return out
     }

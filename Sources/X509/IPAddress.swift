@@ -3,10 +3,22 @@ public enum IPAddress {
     /// Parses "192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1" (and "[::1]") into 4 or 16 bytes.
     /// Returns nil for anything else, so a hostname is never mistaken for an address.
     public static func parse(_ text: String) -> [UInt8]? {
+        // The longest form, "[" + 45 + "]", and only the bytes an address can hold.
+        guard text.utf8.count <= 47, text.utf8.allSatisfy(IPAddress.mayAppear) else { return nil }
         var s = Substring(text)
         if s.hasPrefix("["), s.hasSuffix("]") { s = s.dropFirst().dropLast() }
         if let v4 = parseV4(s) { return v4 }
         return parseV6(s)
+    }
+
+    private static func mayAppear(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"),
+             UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "["), UInt8(ascii: "]"):
+            return true
+        default:
+            return false
+        }
     }
 
     static func parseV4(_ s: Substring) -> [UInt8]? {

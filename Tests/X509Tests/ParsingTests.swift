@@ -243,9 +243,22 @@ final class ParsingTests: XCTestCase {
                     "example.com", "", "1.2.3.4:443", "::1.2.3"] {
             XCTAssertNil(IPAddress.parse(bad), bad)
         }
+        // The longest textual form is accepted; anything longer, or with other characters, is not.
+        XCTAssertEqual(IPAddress.parse("[0000:0000:0000:0000:0000:ffff:255.255.255.255]")?.count, 16)
+        XCTAssertNil(IPAddress.parse("[0000:0000:0000:0000:0000:ffff:255.255.255.255 ]"))
+        XCTAssertNil(IPAddress.parse(" 192.0.2.1"))
         XCTAssertEqual(IPAddress.format([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]), "2001:db8::1")
         XCTAssertEqual(IPAddress.format([UInt8](repeating: 0, count: 16)), "::")
         XCTAssertEqual(IPAddress.format([10, 0, 0, 1]), "10.0.0.1")
+    }
+
+    func testNamesCompareCaseAndSpaceInsensitively() throws {
+        let a = try DistinguishedName(rfc4514: "CN=Example\\20\\20Host,O=ACME Inc")
+        let b = try DistinguishedName(rfc4514: "cn=example host,o=acme inc")
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, try DistinguishedName(rfc4514: "CN=example  hostx,O=ACME Inc"))
+        // Non-ASCII text takes the Unicode path: case-folded the same way.
+        XCTAssertEqual(try DistinguishedName(rfc4514: "CN=\u{00C9}COLE"), try DistinguishedName(rfc4514: "CN=\u{00E9}cole"))
     }
 
     func testOIDs() {
