@@ -93,12 +93,17 @@ public enum PEM {
     }
 
     /// The label of a "-----BEGIN X-----" / "-----END X-----" line, or nil.
+    private static let beginPrefix = Array("-----BEGIN ".utf8)
+    private static let endPrefix = Array("-----END ".utf8)
+    private static let dashes = Array("-----".utf8)
+
     private static func boundaryLabel(_ line: ArraySlice<UInt8>, kind: String) -> String? {
         var s = line
         while let l = s.last, isSpace(l) { s = s.dropLast() }
         while let f = s.first, isSpace(f) { s = s.dropFirst() }
-        let prefix = Array("-----\(kind) ".utf8)
-        let suffix = Array("-----".utf8)
+        guard s.first == UInt8(ascii: "-") else { return nil }
+        let prefix = kind == "BEGIN" ? beginPrefix : endPrefix
+        let suffix = dashes
         guard s.count >= prefix.count + suffix.count,
               s.prefix(prefix.count).elementsEqual(prefix),
               s.suffix(suffix.count).elementsEqual(suffix) else { return nil }
@@ -170,11 +175,13 @@ enum Base64 {
         out.reserveCapacity(chars.count / 4 * 3)
         var i = 0
         while i < chars.count {
-            let quad = chars[i..<(i + 4)]
             let isLast = i + 4 == chars.count
-            var values: [UInt8] = []
+            // Up to four 6-bit values; '=' only at the end of the last quad.
+            var values: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+            var count = 0
             var padding = 0
-            for c in quad {
+            for j in i..<(i + 4) {
+                let c = chars[j]
                 if c == UInt8(ascii: "=") {
                     padding += 1
                     continue
@@ -182,21 +189,27 @@ enum Base64 {
                 guard padding == 0 else { return nil }  // data after '='
                 let v = table[Int(c)]
                 guard v >= 0 else { return nil }
-                values.append(UInt8(v))
+                switch count {
+                case 0: values.0 = UInt8(v)
+                case 1: values.1 = UInt8(v)
+                case 2: values.2 = UInt8(v)
+                default: values.3 = UInt8(v)
+                }
+                count += 1
             }
             guard padding == 0 || (isLast && padding <= 2) else { return nil }
-            switch values.count {
+            switch count {
             case 4:
-                out.append(values[0] << 2 | values[1] >> 4)
-                out.append((values[1] & 0x0f) << 4 | values[2] >> 2)
-                out.append((values[2] & 0x03) << 6 | values[3])
+                out.append(values.0 << 2 | values.1 >> 4)
+                out.append((values.1 & 0x0f) << 4 | values.2 >> 2)
+                out.append((values.2 & 0x03) << 6 | values.3)
             case 3:
-                guard values[2] & 0x03 == 0 else { return nil }
-                out.append(values[0] << 2 | values[1] >> 4)
-                out.append((values[1] & 0x0f) << 4 | values[2] >> 2)
+                guard values.2 & 0x03 == 0 else { return nil }
+                out.append(values.0 << 2 | values.1 >> 4)
+                out.append((values.1 & 0x0f) << 4 | values.2 >> 2)
             case 2:
-                guard values[1] & 0x0f == 0 else { return nil }
-                out.append(values[0] << 2 | values[1] >> 4)
+                guard values.1 & 0x0f == 0 else { return nil }
+                out.append(values.0 << 2 | values.1 >> 4)
             default:
                 return nil
             }
