@@ -119,7 +119,7 @@ final class ClientHandshake12 {
             guard o.suite == suite else { throw HandshakeError.illegal("resumed session with a different cipher suite") }
             guard ems == o.extendedMasterSecret else { throw HandshakeError(.handshakeFailure, "resumption changed the extended master secret") }
             resumed = true
-            masterSecret = o.secret
+            masterSecret = independentCopy(o.secret)
             let keys = TLS12PRF.keyBlock(suite, masterSecret: o.secret, clientRandom: clientHello.random, serverRandom: sh.random)
             pendingRead = try tls12Cipher(suite, key: keys.serverKey, iv: keys.serverIV)
             peer = resumedPeer(o.peerChain)
@@ -282,7 +282,7 @@ final class ClientHandshake12 {
         if sessionID.isEmpty && receivedTicket != nil { sessionID = random.bytes(32) }
         if extendedMasterSecret && (!sessionID.isEmpty || receivedTicket != nil || (resumed && !(offeredResumption?.ticket.isEmpty ?? true))) {
             let lifetime = receivedTicket.map { $0.lifetimeHint == 0 ? 7200 : min($0.lifetimeHint, 604_800) } ?? offeredResumption?.lifetimeSeconds ?? 7200
-            newSession = StoredSession(version: .tls12, suite: suite, secret: masterSecret, extendedMasterSecret: true,
+            newSession = StoredSession(version: .tls12, suite: suite, secret: independentCopy(masterSecret), extendedMasterSecret: true,
                                        createdAtMillis: config.clock(), lifetimeSeconds: lifetime, alpn: alpn, serverName: config.serverName,
                                        peerChain: peer?.chain ?? offeredResumption?.peerChain ?? [],
                                        ticket: receivedTicket?.ticket ?? (resumed ? offeredResumption?.ticket ?? [] : []),
@@ -321,4 +321,9 @@ struct RawTranscript {
     }
 
     func currentHash() -> [UInt8] { hash.currentHash() }
+}
+
+extension ClientHandshake12 {
+    /// Zeroes the master secret in place (the connection's TLS12Session shares it).
+    func wipeSecrets() { wipeStorage(masterSecret) }
 }

@@ -571,5 +571,6 @@ extension ClientHandshake {
         wipeStorage(serverHandshakeSecret)
         if let h = handshakeSecret { wipeStorage(h.secret) }
         secrets?.wipeStorage()
+        tls12?.wipeSecrets()
     }
 }

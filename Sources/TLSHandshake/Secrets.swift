@@ -14,6 +14,14 @@ func wipeStorage(_ bytes: [UInt8]) {
     }
 }
 
+/// A copy of `bytes` in storage of its own, so wiping one in place leaves the other:
+/// a session kept in a cache outlives the connection whose secrets are wiped.
+func independentCopy(_ bytes: [UInt8]) -> [UInt8] {
+    [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+        initialized = buffer.initialize(from: bytes).1
+    }
+}
+
 extension TLS13Secrets {
     /// Wipes the traffic, exporter and resumption secrets in place (see `wipeStorage`).
     func wipeStorage() {

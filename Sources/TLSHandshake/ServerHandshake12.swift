@@ -137,7 +137,7 @@ final class ServerHandshake12 {
             let sh = ServerHello(random: sr, sessionIDEcho: ch.sessionID, cipherSuite: r.suite.rawValue, extensions: shExt).encode()
             transcript.add(sh)
             var actions: [HandshakeAction] = [.send(sh)]
-            masterSecret = r.secret
+            masterSecret = independentCopy(r.secret)
             if issueTicket, let nst = makeTicket() {
                 transcript.add(nst)
                 actions.append(.send(nst))
@@ -229,7 +229,7 @@ final class ServerHandshake12 {
 
     /// The session as it is kept (session-ID cache) or sealed (ticket).
     private func sessionToKeep() -> StoredSession {
-        StoredSession(version: .tls12, suite: suite, secret: masterSecret, extendedMasterSecret: extendedMasterSecret,
+        StoredSession(version: .tls12, suite: suite, secret: independentCopy(masterSecret), extendedMasterSecret: extendedMasterSecret,
                       createdAtMillis: resumed?.createdAtMillis ?? config.clock(),
                       lifetimeSeconds: min(config.sessionTicketLifetime, 604_800), alpn: alpn, serverName: serverName,
                       peerChain: clientPeer?.chain ?? resumed?.peerChain ?? [], sessionID: sessionID)
@@ -355,4 +355,9 @@ final class ServerHandshake12 {
                                                       resumed: resumed != nil, usedHelloRetryRequest: false, sessionID: sessionID)))
         return actions
     }
+}
+
+extension ServerHandshake12 {
+    /// Zeroes the master secret in place (the connection's TLS12Session shares it).
+    func wipeSecrets() { wipeStorage(masterSecret) }
 }

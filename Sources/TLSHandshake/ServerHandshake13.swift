@@ -550,5 +550,6 @@ extension ServerHandshake {
         if let m = master { wipeStorage(m.secret) }
         pendingSecrets?.wipeStorage()
         secrets?.wipeStorage()
+        tls12?.wipeSecrets()
     }
 }

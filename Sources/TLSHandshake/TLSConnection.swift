@@ -289,7 +289,10 @@ public final class TLSConnection {
         secrets?.wipeStorage()
         client?.wipeSecrets()
         server?.wipeSecrets()
-        if var t = session12 { secureZero(&t.masterSecret); session12 = t }
+        // The handshakes' and the session's master secret share storage; cached sessions have their own.
+        if let t = session12 { wipeStorage(t.masterSecret) }
+        (renegotiation as? ClientHandshake)?.wipeSecrets()
+        (renegotiation as? ServerHandshake)?.wipeSecrets()
     }
 
     func sendFatal(_ alert: AlertDescription) {
@@ -348,8 +351,10 @@ public final class TLSConnection {
                 completionToReport = params
                 if let s = client?.tls12NewSession ?? (renegotiation as? ClientHandshake)?.tls12NewSession { rememberSession(s) }
                 if let r = renegotiation as? ClientHandshake {
+                    if let old = session12 { wipeStorage(old.masterSecret) }
                     session12 = r.session12
                 } else if let r = renegotiation as? ServerHandshake {
+                    if let old = session12 { wipeStorage(old.masterSecret) }
                     session12 = r.session12
                 } else {
                     secrets = client?.secrets ?? server?.secrets

@@ -145,6 +145,39 @@ final class ResumptionTests: XCTestCase {
         }
     }
 
+    /// A connection's TLS 1.2 master secret is zeroed in place when it ends, while the
+    /// cached copies (client and server) are their own and keep resuming.
+    func testTLS12MasterSecretWipedAtCloseWhileCachesKeepTheirs() throws {
+        for useTickets in [false, true] {
+            var (c, s) = configs(version: .tls12)
+            if useTickets {
+                s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+            } else {
+                s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
+            }
+            func closeBoth(_ client: TLSConnection, _ server: TLSConnection) throws {
+                client.close(); try server.receive(client.takeOutput())
+                server.close(); try client.receive(server.takeOutput())
+                XCTAssertEqual(client.status, .closed); XCTAssertEqual(server.status, .closed)
+            }
+            var resumedAtLeastOnce = false
+            for round in 1...3 {
+                let (client, server) = try connect(c, s, seed: "w\(useTickets)\(round)")
+                XCTAssertEqual(client.negotiated?.resumed, round > 1, "round \(round), tickets: \(useTickets)")
+                resumedAtLeastOnce = resumedAtLeastOnce || client.negotiated?.resumed == true
+                let held = [try XCTUnwrap(client.currentSessionForTesting).masterSecret,
+                            try XCTUnwrap(server.currentSessionForTesting).masterSecret]
+                XCTAssertEqual(held[0], held[1])
+                XCTAssertFalse(held[0].allSatisfy { $0 == 0 })
+                try closeBoth(client, server)
+                XCTAssertTrue(held.allSatisfy { $0.allSatisfy { $0 == 0 } }, "wiped in place, every copy sharing the storage")
+                let cached = try XCTUnwrap(client.currentSession)
+                XCTAssertFalse(cached.secret.allSatisfy { $0 == 0 }, "the cache's copy is its own")
+            }
+            XCTAssertTrue(resumedAtLeastOnce)
+        }
+    }
+
     func testInvalidatedSessionIsNotResumed() throws {
         var (c, s) = configs(version: .tls12)
         s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
