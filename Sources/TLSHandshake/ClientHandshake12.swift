@@ -51,6 +51,8 @@ final class ClientHandshake12 {
     private var sessionID: [UInt8]
     private let expectStatus: Bool
     private var ocspResponse: [UInt8]?
+    /// The record size limits negotiated in the ServerHello, to apply before anything else.
+    private(set) var sizeLimits: [HandshakeAction] = []
 
     init(config: TLSConfiguration, random: RandomSource, clientHello: ClientHello, clientHelloBytes: [UInt8],
          serverHello sh: ServerHello, serverHelloBytes: [UInt8], renegotiatingFrom previous: TLS12Session?,
@@ -96,6 +98,13 @@ final class ClientHandshake12 {
                 try ExtensionCodec.empty(e.data, "session_ticket")
             case ExtensionType.statusRequest:
                 try ExtensionCodec.empty(e.data, "status_request")
+            case ExtensionType.recordSizeLimit:
+                // RFC 8449 4: 64...2^14 in TLS 1.2 (a larger value MAY be refused; we do).
+                let peerLimit = Int(try ExtensionCodec.single16(e.data, "record_size_limit"))
+                guard peerLimit >= 64, peerLimit <= RecordLimits.protocolMaxPlaintext else {
+                    throw HandshakeError.illegal("record_size_limit \(peerLimit) outside 64...16384")
+                }
+                sizeLimits = [.limitRecordSize(peer: peerLimit, ours: config.recordSizeLimit ?? RecordLimits.protocolMaxPlaintext, version: .tls12)]
             default:
                 break
             }

@@ -248,7 +248,7 @@ public final class ClientHandshake {
             tls12 = next
             keyShares.removeAll()
             state = .tls12
-            return []
+            return next.sizeLimits
         }
         let version = try ExtensionCodec.single16(versionData, "supported_versions")
         guard version == 0x0304 else { throw HandshakeError.illegal("server selected version \(String(version, radix: 16)) in supported_versions") }

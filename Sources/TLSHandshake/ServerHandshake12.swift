@@ -99,6 +99,16 @@ final class ServerHandshake12 {
             shExt.append(Extension(type: ExtensionType.alpn, data: ExtensionCodec.encodeALPN([p])))
         }
         alpn = chosenALPN
+        // record_size_limit (RFC 8449 4): answered with ours; each side's limit binds the
+        // protected records sent to it. A client value above 2^14 is not an error here.
+        var sizeLimits: [HandshakeAction] = []
+        if let data = ext.first(ExtensionType.recordSizeLimit) {
+            let peerLimit = Int(try ExtensionCodec.single16(data, "record_size_limit"))
+            guard peerLimit >= 64 else { throw HandshakeError.illegal("record_size_limit below 64") }
+            let ourLimit = max(64, min(config.recordSizeLimit ?? RecordLimits.protocolMaxPlaintext, RecordLimits.protocolMaxPlaintext))
+            shExt.append(Extension(type: ExtensionType.recordSizeLimit, data: ExtensionCodec.encode16(UInt16(ourLimit))))
+            sizeLimits = [.limitRecordSize(peer: min(peerLimit, RecordLimits.protocolMaxPlaintext), ours: ourLimit, version: .tls12)]
+        }
         if ext.has(ExtensionType.ecPointFormats) { shExt.append(Extension(type: ExtensionType.ecPointFormats, data: [1, 0])) }
         if serverName != nil && previous == nil { shExt.append(Extension(type: ExtensionType.serverName, data: [])) }
 
@@ -136,7 +146,7 @@ final class ServerHandshake12 {
             transcript.add(clientHelloBytes)
             let sh = ServerHello(random: sr, sessionIDEcho: ch.sessionID, cipherSuite: r.suite.rawValue, extensions: shExt).encode()
             transcript.add(sh)
-            var actions: [HandshakeAction] = [.send(sh)]
+            var actions: [HandshakeAction] = sizeLimits + [.send(sh)]
             masterSecret = independentCopy(r.secret)
             if issueTicket, let nst = makeTicket() {
                 transcript.add(nst)
@@ -190,7 +200,7 @@ final class ServerHandshake12 {
         transcript.add(clientHelloBytes)
         let sh = ServerHello(random: sr, sessionIDEcho: sessionID, cipherSuite: chosenSuite.rawValue, extensions: shExt).encode()
         transcript.add(sh)
-        var actions: [HandshakeAction] = [.send(sh)]
+        var actions: [HandshakeAction] = sizeLimits + [.send(sh)]
 
         let cert = Certificate12(chain: certified.chain).encode()
         transcript.add(cert)

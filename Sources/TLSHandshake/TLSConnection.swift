@@ -52,6 +52,9 @@ public final class TLSConnection {
     var heldWrites: [UInt8] = []
     /// True while a renegotiation is in progress.
     public var isRenegotiating: Bool { renegotiation != nil }
+    /// The record_size_limit values in force (RFC 8449), when the extension was negotiated:
+    /// the peer's binds what we send, ours what we accept.
+    public internal(set) var recordSizeLimits: (peer: Int, ours: Int)?
     /// Handshake record bytes received since the current handshake began (limits.maxBufferedHandshakeBytes).
     var handshakeBytesReceived = 0
     /// Client: sessions this connection can be resumed with (newest last).
@@ -335,6 +338,7 @@ public final class TLSConnection {
                 try flushHandshake()
                 writer.maxFragmentLength = RecordLimits.contentLimit(forRecordSizeLimit: peer, version: version)
                 reader.limits.applyRecordSizeLimit(ours, version: version)
+                recordSizeLimits = (peer, ours)
             case .setReadKeys(let cipher):
                 // RFC 8446 5.1: handshake messages must not span a key change.
                 guard reassembler.isEmpty else {

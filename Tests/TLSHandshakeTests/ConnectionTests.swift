@@ -310,10 +310,66 @@ final class RecordSizeLimitTests: XCTestCase {
     }
 
     func testTooSmallLimitIsIllegalParameter() throws {
+        for version in [ProtocolVersion.tls13, .tls12] {
+            var (c, s) = baseConfigs()
+            c.minVersion = version; c.maxVersion = version; s.minVersion = version; s.maxVersion = version
+            c.overrideClientHelloExtensions = { ours, _ in ours + [Extension(type: ExtensionType.recordSizeLimit, data: [0, 63])] }
+            let pair = Pair(client: c, server: s)
+            assertAlert(try pair.pump(), .illegalParameter)
+        }
+    }
+
+    /// Protected TLS 1.2 records' plaintext lengths, from the record headers (AEAD:
+    /// an 8-byte explicit nonce for AES-GCM, none for ChaCha20, then a 16-byte tag).
+    func plaintextLengths12(_ wire: [UInt8], explicitNonce: Int) -> [Int] {
+        var lengths: [Int] = []
+        var i = 0
+        while i + 5 <= wire.count {
+            let len = Int(wire[i + 3]) << 8 | Int(wire[i + 4])
+            lengths.append(len - explicitNonce - 16)
+            i += 5 + len
+        }
+        return lengths
+    }
+
+    func testTLS12LimitsAreNegotiatedAndHonouredBothWays() throws {
+        for suite in [CipherSuite.ecdheECDSAWithAES128GCMSHA256, .ecdheECDSAWithCHACHA20POLY1305SHA256] {
+            var (c, s) = baseConfigs()
+            c.minVersion = .tls12; c.maxVersion = .tls12; s.minVersion = .tls12; s.maxVersion = .tls12
+            c.cipherSuites = [suite]
+            c.recordSizeLimit = 100
+            s.recordSizeLimit = 200
+            let pair = Pair(client: c, server: s)
+            try pair.pump()
+            XCTAssertEqual(pair.client.negotiated?.cipherSuite, suite)
+            let nonce = suite == .ecdheECDSAWithAES128GCMSHA256 ? 8 : 0
+            let data = (0..<1000).map { UInt8(truncatingIfNeeded: $0) }
+            try pair.server.write(data)
+            let toClient = pair.server.takeOutput()
+            XCTAssertEqual(plaintextLengths12(toClient, explicitNonce: nonce), [Int](repeating: 100, count: 10), "\(suite)")
+            try pair.client.receive(toClient)
+            XCTAssertEqual(pair.readAll(pair.client), data)
+            try pair.client.write(data)
+            let toServer = pair.client.takeOutput()
+            XCTAssertEqual(plaintextLengths12(toServer, explicitNonce: nonce), [Int](repeating: 200, count: 5), "\(suite)")
+            try pair.server.receive(toServer)
+            XCTAssertEqual(pair.readAll(pair.server), data)
+        }
+    }
+
+    func testTLS12ServerAnswersTheExtensionEvenWithoutALimitOfItsOwn() throws {
         var (c, s) = baseConfigs()
-        c.overrideClientHelloExtensions = { ours, _ in ours + [Extension(type: ExtensionType.recordSizeLimit, data: [0, 63])] }
+        c.minVersion = .tls12; c.maxVersion = .tls12; s.minVersion = .tls12; s.maxVersion = .tls12
+        c.recordSizeLimit = 16385  // a TLS 1.3 value: a TLS 1.2 server must not refuse it
         let pair = Pair(client: c, server: s)
-        assertAlert(try pair.pump(), .illegalParameter)
+        try pair.pump()
+        XCTAssertEqual(pair.server.status, .established)
+        let data = [UInt8](repeating: 7, count: 20000)
+        try pair.server.write(data)
+        let wire = pair.server.takeOutput()
+        XCTAssertEqual(plaintextLengths12(wire, explicitNonce: 8).max(), 16384)
+        try pair.client.receive(wire)
+        XCTAssertEqual(pair.readAll(pair.client), data)
     }
 }
 

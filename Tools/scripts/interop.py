@@ -370,7 +370,8 @@ def our_server(ctx, args=(), certs=("ec256",), max_connections=1):
     return p, int(m.group(1))
 
 
-HS_KEYS = ["protocol", "cipher", "group", "alpn", "server name", "hello retry", "resumed", "early data", "client certificate"]
+HS_KEYS = ["protocol", "cipher", "group", "alpn", "server name", "hello retry", "resumed", "early data", "record size limit",
+           "client certificate"]
 
 
 def server_handshake(ctx, server, index=1):
@@ -762,7 +763,7 @@ def gnutls_priority(tls, suite=None, group=None, groups=None, kx=None):
 
 
 def c_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_cert=False, alpn=False,
-             sni=False, keyupdate=False):
+             sni=False, keyupdate=False, record_limit=False):
     """Our client against gnutls-serv --echo."""
     if tls == "1.3":
         cert = cert or "ec256"
@@ -798,6 +799,9 @@ def c_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
     if keyupdate:
         sargs += ["-d", "4"]
         cargs += ["--keyupdate"]
+    if record_limit:  # RFC 8449 both ways (GnuTLS accepts no limit below 512): a larger record would be record_overflow
+        sargs += ["--recordsize", "1024"]
+        cargs += ["--record-size-limit", "600"]
     server, port = gnutls_server(ctx, sargs)
     names_done = []
     for name in (["localhost", "other.test"] if sni else ["localhost"]):
@@ -810,6 +814,9 @@ def c_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
                      signature_scheme=SIG_SCHEME[cert] if tls == "1.3" and name == "localhost" else None)
         if res["data"] != payload:
             fail("gnutls-serv's echo differs from what we sent (%d bytes sent, %d back)" % (len(payload), len(res["data"])))
+        # In TLS 1.3 the limit counts the content type byte too: GnuTLS says 1024 + 1 there.
+        check("record size limit", res.get("record size limit"),
+              ("peer 1025, ours 600" if tls == "1.3" else "peer 1024, ours 600") if record_limit else "none")
         # gnutls-serv's own view of the connection must match ours.
         count = len(names_done) + 1
         names_done.append(name)
@@ -918,7 +925,8 @@ def s_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_
 
 
 def s_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_cert=False, alpn=False,
-             sni=False, keyupdate_client=False, keyupdate_server=False, reneg_client=False, reneg_server=False):
+             sni=False, keyupdate_client=False, keyupdate_server=False, reneg_client=False, reneg_server=False,
+             record_limit=False):
     """gnutls-cli against our echo server."""
     if tls == "1.3":
         cert = cert or "ec256"
@@ -953,6 +961,9 @@ def s_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
         cargs += ["-d", "4"]
     if reneg_client:
         cargs += ["--rehandshake"]
+    if record_limit:
+        sargs += ["--record-size-limit", "600"]
+        cargs += ["--recordsize", "1024"]
     names = ["localhost"]
     if sni:
         certs = ["other", cert or "ec256"]
@@ -961,6 +972,12 @@ def s_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
     for idx, name in enumerate(names, 1):
         payload = payload_lines(16, "gnutls")
         steps = []
+        if record_limit:
+            # Lines just under our limit, one at a time: gnutls-cli sends what it read in one
+            # gnutls_record_send and drops whatever one record under the peer's limit does not take.
+            for i in range(8):
+                line = b"gnutls-%d-%s\n" % (i, secrets.token_hex(280).encode())
+                steps += [("send", line), ("echo", line)]
         if keyupdate_client:
             steps += [("send", b"^rekey^\n"), ("expect", r"- Rekey was completed")]
         if keyupdate_server:
@@ -972,7 +989,8 @@ def s_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
             # gnutls-cli 3.7 reports a server-initiated rehandshake as "*** Rehandshake was performed."
             steps += [("send", b"RENEGOTIATE\n"), ("echo", b"RENEGOTIATE\n"),
                       ("expect", r"Re[Hh]andshake was (completed|performed)")]
-        steps += [("send", payload), ("echo", payload)]
+        if not record_limit:
+            steps += [("send", payload), ("echo", payload)]
         p, rc = gnutls_client(ctx, port, prio, cargs, steps, sni=name)
         check_gnutls_client(p, "TLS" + tls, gn_cipher if suite else None, group=want_group,
                             alpn="http/1.1" if alpn else None,
@@ -983,6 +1001,9 @@ def s_gnutls(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, clien
                      server_name=name,
                      client_certificate=re.compile(r"^CN=Interop Client \(issuer CN=Interop Test CA, ok\)$")
                      if client_cert else "none")
+        if record_limit:
+            check("our server's record size limit", fields.get("record size limit"),
+                  "peer 1025, ours 600" if tls == "1.3" else "peer 1024, ours 600")
         if not want_cipher and fields.get("cipher") in GNUTLS_CIPHER:  # both sides agree on the suite used
             if "(%s)" % GNUTLS_CIPHER[fields["cipher"]] not in gnutls_description(p.alltext):
                 fail("gnutls-cli says %r, our server %s" % (gnutls_description(p.alltext), fields["cipher"]))
@@ -1411,6 +1432,11 @@ def build_cases():
     # Ed25519 certificates with TLS 1.2 ECDHE-ECDSA (RFC 8422)
     for prefix, fn in (("c12-ossl", c_ossl), ("s12-ossl", s_ossl), ("c12-gnutls", c_gnutls), ("s12-gnutls", s_gnutls)):
         add(prefix + "-cert-ed25519", fn, tls="1.2", suite="ECDHE-ECDSA-AES128-GCM-SHA256", cert="ed25519")
+    # record_size_limit (RFC 8449) in both versions, GnuTLS on the other side (OpenSSL 3.0 has none)
+    for tls in ("1.3", "1.2"):
+        v = tls.replace(".", "")
+        add("c%s-gnutls-record-size-limit" % v, c_gnutls, tls=tls, record_limit=True)
+        add("s%s-gnutls-record-size-limit" % v, s_gnutls, tls=tls, record_limit=True)
     # one side offers TLS 1.3 and 1.2, the other only 1.2
     add("c12-ossl-version-fallback", c_ossl, tls="1.2", ours_any_version=True)
     add("s12-ossl-version-fallback", s_ossl, quick=True, tls="1.2", peer_any_version=True)

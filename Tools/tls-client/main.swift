@@ -195,6 +195,7 @@ if !quiet, let n = c.negotiated {
               "resumed: \(n.resumed ? "yes" : "no")",
               "early data: \(early)",
               "ocsp response: \(n.ocspResponse.map { "\($0.count) bytes" } ?? "none")",
+              "record size limit: \(c.recordSizeLimits.map { "peer \($0.peer), ours \($0.ours)" } ?? "none")",
               "bytes received: \(received.count)"]
     print(lines.joined(separator: "\n"))
 }

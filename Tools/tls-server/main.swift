@@ -167,7 +167,8 @@ func describe(_ c: TLSConnection) -> String {
                  "group: \(n.group?.description ?? "none")", "alpn: \(n.alpn ?? "none")",
                  "server name: \(n.serverName ?? "none")", "hello retry: \(n.usedHelloRetryRequest ? "yes" : "no")",
                  "resumed: \(n.resumed ? "yes" : "no")",
-                 "early data: \(n.earlyDataAccepted.map { $0 ? "accepted" : "rejected" } ?? "none")"]
+                 "early data: \(n.earlyDataAccepted.map { $0 ? "accepted" : "rejected" } ?? "none")",
+                 "record size limit: \(c.recordSizeLimits.map { "peer \($0.peer), ours \($0.ours)" } ?? "none")"]
     if let p = n.peer {
         lines.append("client certificate: \(p.subject) (issuer \(p.issuer), \(p.verdict))")
     } else {
