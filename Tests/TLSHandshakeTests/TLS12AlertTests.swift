@@ -83,6 +83,12 @@ final class TLS12AlertTests: XCTestCase {
         assertAlert(try Pair(client: c, server: s).pump(), .illegalParameter)
     }
 
+    func testRecordSizeLimitTooSmall12() throws {
+        var (c, s) = configs12()
+        c.overrideClientHelloExtensions = { ours, _ in ours + [Extension(type: ExtensionType.recordSizeLimit, data: [0, 63])] }
+        assertAlert(try Pair(client: c, server: s).pump(), .illegalParameter)
+    }
+
     func testInvalidClientKeyExchangePoint() throws {
         let d = try Drive()
         // x25519 (the default group): u = 0 is a low-order point whose shared secret is all zeros.
@@ -151,6 +157,20 @@ final class TLS12AlertTests: XCTestCase {
         var bad = try ServerHello(body: Array(sh.dropFirst(4)))
         bad.extensions.append(Extension(type: 0x3377, data: []))
         assertAlert(_ = try client.handle(try ReceivedMessage(raw: bad.encode())), .unsupportedExtension)
+    }
+
+    func testServerRecordSizeLimitOutOfRange12() throws {
+        var (c, s) = configs12()
+        c.recordSizeLimit = 1000  // offered, so the server answers with its own
+        for value in [63, 16385] as [UInt16] {
+            let (client, sh) = try serverHelloFor(c, s)
+            var bad = try ServerHello(body: Array(sh.dropFirst(4)))
+            XCTAssertTrue(bad.extensions.has(ExtensionType.recordSizeLimit), "the server answered the extension")
+            bad.extensions = bad.extensions.map {
+                $0.type == ExtensionType.recordSizeLimit ? Extension(type: $0.type, data: [UInt8(value >> 8), UInt8(value & 0xff)]) : $0
+            }
+            assertAlert(_ = try client.handle(try ReceivedMessage(raw: bad.encode())), .illegalParameter, "\(value)")
+        }
     }
 
     func testBadServerKeyExchangeSignature() throws {
