@@ -671,23 +671,24 @@ def python_client(ctx, port, nbytes=4096, sni="localhost", timeout=60, **cfg):
 
 # ---------------------------------------------------------------- case bodies
 
+def ossl_version_args(tls, suite):
+    """Version and suite arguments for an OpenSSL peer and for our tool, and what both
+    should then report: (OpenSSL's args, ours, IANA suite name, OpenSSL's suite name,
+    the key kind the suite wants)."""
+    if tls == "1.3":
+        cipher = suite or "TLS_AES_128_GCM_SHA256"
+        return ["-tls1_3"] + (["-ciphersuites", suite] if suite else []), ["--tls1_3"], cipher, cipher, "ec256"
+    suite = suite or "ECDHE-ECDSA-AES128-GCM-SHA256"
+    iana, kind, _, _ = TLS12_SUITES[suite]
+    return ["-tls1_2", "-cipher", suite], ["--tls1_2"], iana, suite, kind
+
+
 def c_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_cert=False, alpn=False,
            sni=False, keyupdate=False, ours_any_version=False):
     """Our client against openssl s_server -www. ours_any_version: only the peer is
     limited to the version, our client offers both."""
-    if tls == "1.3":
-        cert = cert or "ec256"
-        sargs, cargs = ["-tls1_3"], ["--tls1_3"]
-        if suite:
-            sargs += ["-ciphersuites", suite]
-        want_cipher = suite or "TLS_AES_128_GCM_SHA256"
-        ossl_cipher = want_cipher
-    else:
-        suite = suite or "ECDHE-ECDSA-AES128-GCM-SHA256"
-        iana, kind, _, _ = TLS12_SUITES[suite]
-        cert = cert or kind
-        sargs, cargs = ["-tls1_2", "-cipher", suite], ["--tls1_2"]
-        want_cipher, ossl_cipher = iana, suite
+    sargs, cargs, want_cipher, ossl_cipher, kind = ossl_version_args(tls, suite)
+    cert = cert or kind
     if ours_any_version:
         cargs = []
     want_group = group or "x25519"
@@ -839,20 +840,11 @@ def s_ossl(ctx, tls="1.3", suite=None, group=None, cert=None, hrr=False, client_
            server_certs=None, sigalgs=None, key_bits=None, peer_any_version=False):
     """openssl s_client against our echo server. server_certs: the certificates our
     server holds (it must choose); key_bits: the size of the key s_client must get."""
-    if tls == "1.3":
-        cert = cert or "ec256"
-        certs = [cert]
-        sargs, cargs = ["--tls1_3"], ["-tls1_3"]
-        if suite:
-            cargs += ["-ciphersuites", suite]
-        want_cipher = suite or "TLS_AES_128_GCM_SHA256"
-        ossl_cipher = want_cipher
-    else:
-        suite = suite or "ECDHE-ECDSA-AES128-GCM-SHA256"
-        iana, kind, _, _ = TLS12_SUITES[suite]
-        certs = [cert or kind] if cert else ["rsa", "ec256"] if kind == "rsa" else [kind, "rsa"]
-        sargs, cargs = ["--tls1_2"], ["-tls1_2", "-cipher", suite]
-        want_cipher, ossl_cipher = iana, suite
+    cargs, sargs, want_cipher, ossl_cipher, kind = ossl_version_args(tls, suite)
+    if cert or tls == "1.3":
+        certs = [cert or kind]
+    else:  # the suite's key kind and an RSA one: our server must pick by the suite
+        certs = ["rsa", "ec256"] if kind == "rsa" else [kind, "rsa"]
     want_group = group or "x25519"
     if peer_any_version:  # s_client offers TLS 1.3 too: our TLS 1.2-only server must not send a downgrade sentinel
         cargs = [a for a in cargs if a not in ("-tls1_2", "-tls1_3")]
