@@ -192,9 +192,11 @@ public enum ExtensionType {
 extension CipherSuite {
     /// By IANA name or OpenSSL name, case-insensitively.
     public init?(name: String) {
-        guard let s = CipherSuite.byUppercasedName[name.uppercased()] else { return nil }
+        guard name.utf8.count <= CipherSuite.longestName, let s = CipherSuite.byUppercasedName[name.uppercased()] else { return nil }
         self = s
     }
+
+    private static let longestName = byUppercasedName.keys.map(\.utf8.count).max() ?? 0
 
     /// Both names of every suite, upper-cased (IANA names win a clash).
     private static let byUppercasedName: [String: CipherSuite] = {

@@ -201,58 +201,89 @@ public enum CipherString {
         "aGOST01", "kDH", "kDHr", "kDHd", "kECDH", "kECDHr", "kECDHe", "aDH", "aECDH", "ECCDHE", "AESCCM8",
     ]
 
+    /// Every alias and the predicate it stands for (OpenSSL's names; those of
+    /// families we do not implement select nothing).
+    static let aliases: [String: (Entry) -> Bool] = {
+        let table: [(String, (Entry) -> Bool)] = [
+            ("ALL", { $0.enc != .none }),
+            ("COMPLEMENTOFALL", { $0.enc == .none }),
+            ("eNULL", { $0.enc == .none }),
+            ("NULL", { $0.enc == .none }),
+            ("DEFAULT", { $0.inDefault }),
+            ("COMPLEMENTOFDEFAULT", { $0.enc != .none && !$0.inDefault }),
+            ("HIGH", { $0.isHigh }),
+            ("MEDIUM", { $0.isMedium }),
+            ("aNULL", { $0.auth == .none }),
+            ("kRSA", { $0.kx == .rsa }),
+            ("RSA", { $0.kx == .rsa }),
+            ("aRSA", { $0.auth == .rsa }),
+            ("kECDHE", { $0.kx == .ecdhe }),
+            ("kEECDH", { $0.kx == .ecdhe }),
+            ("ECDHE", { $0.kx == .ecdhe && $0.auth != .none }),
+            ("EECDH", { $0.kx == .ecdhe && $0.auth != .none }),
+            ("AECDH", { $0.kx == .ecdhe && $0.auth == .none }),
+            ("kDHE", { $0.kx == .dhe }),
+            ("kEDH", { $0.kx == .dhe }),
+            ("DH", { $0.kx == .dhe }),
+            ("DHE", { $0.kx == .dhe && $0.auth != .none }),
+            ("EDH", { $0.kx == .dhe && $0.auth != .none }),
+            ("ADH", { $0.kx == .dhe && $0.auth == .none }),
+            ("aECDSA", { $0.auth == .ecdsa }),
+            ("ECDSA", { $0.auth == .ecdsa }),
+            ("aDSS", { $0.auth == .dss }),
+            ("DSS", { $0.auth == .dss }),
+            ("AES", { [.aes128GCM, .aes256GCM, .aes128CCM, .aes256CCM, .aes128, .aes256].contains($0.enc) }),
+            ("AES128", { [.aes128GCM, .aes128CCM, .aes128].contains($0.enc) }),
+            ("AES256", { [.aes256GCM, .aes256CCM, .aes256].contains($0.enc) }),
+            ("AESGCM", { $0.enc == .aes128GCM || $0.enc == .aes256GCM }),
+            ("AESCCM", { $0.enc == .aes128CCM || $0.enc == .aes256CCM }),
+            ("CHACHA20", { $0.enc == .chacha20 }),
+            ("ARIA", { $0.enc == .aria128GCM || $0.enc == .aria256GCM }),
+            ("ARIAGCM", { $0.enc == .aria128GCM || $0.enc == .aria256GCM }),
+            ("ARIA128", { $0.enc == .aria128GCM }),
+            ("ARIA256", { $0.enc == .aria256GCM }),
+            ("CAMELLIA", { $0.enc == .camellia128 || $0.enc == .camellia256 }),
+            ("CAMELLIA128", { $0.enc == .camellia128 }),
+            ("CAMELLIA256", { $0.enc == .camellia256 }),
+            ("3DES", { $0.enc == .tripleDES }),
+            ("RC4", { $0.enc == .rc4 }),
+            ("CBC", { $0.isCBC }),
+            ("MD5", { $0.mac == .md5 }),
+            ("SHA1", { $0.mac == .sha1 }),
+            ("SHA", { $0.mac == .sha1 }),
+            ("SHA256", { $0.mac == .sha256 }),
+            ("SHA384", { $0.mac == .sha384 }),
+            ("TLSv1.2", { $0.minVersion == "TLSv1.2" }),
+            ("TLSv1", { $0.minVersion == "TLSv1" }),
+            ("TLSv1.0", { $0.minVersion == "TLSv1" }),
+            ("SSLv3", { $0.minVersion == "SSLv3" }),
+            ("SUITEB128", { $0.code == 0xc02b || $0.code == 0xc02c }),
+            ("SUITEB128ONLY", { $0.code == 0xc02b }),
+            ("SUITEB192", { $0.code == 0xc02c }),
+        ]
+        var all = Dictionary(table, uniquingKeysWith: { first, _ in first })
+        for name in emptyAliases where all[name] == nil { all[name] = { _ in false } }
+        return all
+    }()
+
     /// The predicate an alias stands for (nil when the word is not an alias).
-    static func alias(_ word: String) -> ((Entry) -> Bool)? {
-        switch word {
-        case "ALL": return { $0.enc != .none }
-        case "COMPLEMENTOFALL", "eNULL", "NULL": return { $0.enc == .none }
-        case "DEFAULT": return { $0.inDefault }
-        case "COMPLEMENTOFDEFAULT": return { $0.enc != .none && !$0.inDefault }
-        case "HIGH": return { $0.isHigh }
-        case "MEDIUM": return { $0.isMedium }
-        case "aNULL": return { $0.auth == .none }
-        case "kRSA", "RSA": return { $0.kx == .rsa }
-        case "aRSA": return { $0.auth == .rsa }
-        case "kECDHE", "kEECDH": return { $0.kx == .ecdhe }
-        case "ECDHE", "EECDH": return { $0.kx == .ecdhe && $0.auth != .none }
-        case "AECDH": return { $0.kx == .ecdhe && $0.auth == .none }
-        case "kDHE", "kEDH", "DH": return { $0.kx == .dhe }
-        case "DHE", "EDH": return { $0.kx == .dhe && $0.auth != .none }
-        case "ADH": return { $0.kx == .dhe && $0.auth == .none }
-        case "aECDSA", "ECDSA": return { $0.auth == .ecdsa }
-        case "aDSS", "DSS": return { $0.auth == .dss }
-        case "AES": return { [.aes128GCM, .aes256GCM, .aes128CCM, .aes256CCM, .aes128, .aes256].contains($0.enc) }
-        case "AES128": return { [.aes128GCM, .aes128CCM, .aes128].contains($0.enc) }
-        case "AES256": return { [.aes256GCM, .aes256CCM, .aes256].contains($0.enc) }
-        case "AESGCM": return { $0.enc == .aes128GCM || $0.enc == .aes256GCM }
-        case "AESCCM": return { $0.enc == .aes128CCM || $0.enc == .aes256CCM }
-        case "CHACHA20": return { $0.enc == .chacha20 }
-        case "ARIA", "ARIAGCM": return { $0.enc == .aria128GCM || $0.enc == .aria256GCM }
-        case "ARIA128": return { $0.enc == .aria128GCM }
-        case "ARIA256": return { $0.enc == .aria256GCM }
-        case "CAMELLIA": return { $0.enc == .camellia128 || $0.enc == .camellia256 }
-        case "CAMELLIA128": return { $0.enc == .camellia128 }
-        case "CAMELLIA256": return { $0.enc == .camellia256 }
-        case "3DES": return { $0.enc == .tripleDES }
-        case "RC4": return { $0.enc == .rc4 }
-        case "CBC": return { $0.isCBC }
-        case "MD5": return { $0.mac == .md5 }
-        case "SHA1", "SHA": return { $0.mac == .sha1 }
-        case "SHA256": return { $0.mac == .sha256 }
-        case "SHA384": return { $0.mac == .sha384 }
-        case "TLSv1.2": return { $0.minVersion == "TLSv1.2" }
-        case "TLSv1", "TLSv1.0": return { $0.minVersion == "TLSv1" }
-        case "SSLv3": return { $0.minVersion == "SSLv3" }
-        case "SUITEB128": return { $0.code == 0xc02b || $0.code == 0xc02c }
-        case "SUITEB128ONLY": return { $0.code == 0xc02b }
-        case "SUITEB192": return { $0.code == 0xc02c }
-        default:
-            return emptyAliases.contains(word) ? { _ in false } : nil
-        }
-    }
+    static func alias(_ word: String) -> ((Entry) -> Bool)? { aliases[word] }
 
     /// Parses a cipher string. Throws `SSLError` `.noCipherSelected` when no
     /// implemented suite is selected, `.invalidArgument` for a malformed `@` command.
+    /// The items of a cipher string: split at ':', ',', ' ' and ';' (bytes, as OpenSSL does), empty ones dropped.
+    static func words(_ string: String) -> [String] {
+        let bytes = Array(string.utf8)
+        var out: [String] = []
+        var start = 0
+        for (i, b) in bytes.enumerated() where b == 0x3a || b == 0x2c || b == 0x20 || b == 0x3b {
+            if i > start { out.append(String(decoding: bytes[start..<i], as: UTF8.self)) }
+            start = i + 1
+        }
+        if bytes.count > start { out.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return out
+    }
+
     public static func parse(_ string: String) throws -> Selection {
         try requireImplemented(select(string), string: string)
     }
@@ -294,7 +325,7 @@ public enum CipherString {
         // Suite B names stand for fixed lists, in this order (as in OpenSSL).
         let suiteB = ["SUITEB128": ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"],
                       "SUITEB128ONLY": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "SUITEB192": ["ECDHE-ECDSA-AES256-GCM-SHA384"]]
-        let items = string.split(whereSeparator: { ":, ;".contains($0) }).map(String.init).flatMap { suiteB[$0] ?? [$0] }
+        let items = CipherString.words(string).flatMap { suiteB[$0] ?? [$0] }
         for (position, rawItem) in items.enumerated() {
             if rawItem.hasPrefix("@") {
                 if rawItem == "@STRENGTH" {
