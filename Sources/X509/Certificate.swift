@@ -206,8 +206,13 @@ public final class Certificate: Hashable, CustomStringConvertible, @unchecked Se
         if let first = bytes.first, first == 0x30, !PEM.looksLikePEM(bytes) {
             return [try Certificate(der: bytes)]
         }
+        return try parseMany(blocks: try PEM.parse(bytes))
+    }
+
+    /// Every certificate among already parsed PEM blocks (CERTIFICATE and X509 CERTIFICATE).
+    public static func parseMany(blocks: [PEMBlock]) throws -> [Certificate] {
         var out: [Certificate] = []
-        for block in try PEM.parse(bytes) {
+        for block in blocks {
             switch block.label {
             case "CERTIFICATE", "X509 CERTIFICATE":
                 out.append(try Certificate(der: block.der))

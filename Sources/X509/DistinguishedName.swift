@@ -106,9 +106,13 @@ public struct NameAttribute: Sendable, CustomStringConvertible {
 
     /// Case-folded, white space collapsed and trimmed, by Unicode characters.
     static func normalizedUnicode(_ s: String) -> [UInt8] {
+        let lowered = s.lowercased()
+        // A Character is white space when its first scalar is; with no white-space scalar
+        // at all there is nothing to collapse, and splitting into Characters is the cost.
+        if !lowered.unicodeScalars.contains(where: \.properties.isWhitespace) { return Array(lowered.utf8) }
         var collapsed: [Character] = []
         var pendingSpace = false
-        for ch in s.lowercased() {
+        for ch in lowered {
             if ch.isWhitespace {
                 pendingSpace = !collapsed.isEmpty
             } else {
@@ -301,20 +305,25 @@ public struct DistinguishedName: Hashable, Sendable, CustomStringConvertible {
     /// dotted OIDs are accepted as types; `#hex` values are DER. Values are encoded as
     /// UTF8String, except C and dnQualifier (PrintableString) and DC and emailAddress (IA5String).
     public init(rfc4514 text: String) throws {
-        var parser = RFC4514Parser(Array(text.unicodeScalars))
+        var parser = RFC4514Parser(Array(text.utf8))
         let parsed = try parser.parse()
         self.init(rdns: parsed.reversed())
     }
 }
 
+/// RFC 4514 parsing over the text's UTF-8 bytes: every character with a meaning in the
+/// grammar is ASCII, so value bytes are copied through as they are and offsets in errors
+/// are byte offsets.
 private struct RFC4514Parser {
-    let s: [Unicode.Scalar]
+    let s: [UInt8]
     var i = 0
-    init(_ s: [Unicode.Scalar]) { self.s = s }
+    init(_ s: [UInt8]) { self.s = s }
 
     func fail(_ why: String) -> X509Error { X509Error(.invalidNameString, "\(why) at offset \(i)") }
 
-    mutating func skipSpaces() { while i < s.count, s[i] == " " { i += 1 } }
+    mutating func skipSpaces() { while i < s.count, s[i] == UInt8(ascii: " ") { i += 1 } }
+
+    func at(_ c: Unicode.Scalar) -> Bool { i < s.count && s[i] == UInt8(ascii: c) }
 
     mutating func parse() throws -> [RelativeDistinguishedName] {
         var rdns: [RelativeDistinguishedName] = []
@@ -325,12 +334,12 @@ private struct RFC4514Parser {
             while true {
                 attrs.append(try attribute())
                 skipSpaces()
-                if i < s.count, s[i] == "+" { i += 1; skipSpaces(); continue }
+                if at("+") { i += 1; skipSpaces(); continue }
                 break
             }
             rdns.append(RelativeDistinguishedName(attributes: attrs))
             if i == s.count { break }
-            guard s[i] == "," || s[i] == ";" else { throw fail("expected ','") }
+            guard at(",") || at(";") else { throw fail("expected ','") }
             i += 1
             skipSpaces()
         }
@@ -338,61 +347,37 @@ private struct RFC4514Parser {
     }
 
     mutating func attribute() throws -> NameAttribute {
-        var typeText = ""
-        while i < s.count, s[i] != "=", s[i] != " " {
-            let c = s[i]
-            guard c.isASCII, (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "." || c == "-") else {
-                throw fail("bad character in attribute type")
-            }
-            typeText.unicodeScalars.append(c)
+        let typeStart = i
+        while i < s.count, !at("="), !at(" ") {
+            guard RFC4514Parser.isTypeCharacter(s[i]) else { throw fail("bad character in attribute type") }
             i += 1
         }
+        // Only ASCII letters, digits, '.' and '-' got here.
+        let typeText = String(decoding: s[typeStart..<i], as: UTF8.self)
         skipSpaces()
-        guard i < s.count, s[i] == "=" else { throw fail("expected '='") }
+        guard at("=") else { throw fail("expected '='") }
         i += 1
         skipSpaces()
         guard !typeText.isEmpty else { throw fail("empty attribute type") }
-        let type: OID
-        if let first = typeText.unicodeScalars.first, ("0"..."9").contains(first) {
-            guard let o = OID(dotted: typeText.hasPrefix("oid.") ? String(typeText.dropFirst(4)) : typeText) else {
-                throw fail("bad numeric OID \(typeText)")
-            }
-            type = o
-        } else if typeText.lowercased().hasPrefix("oid."), let o = OID(dotted: String(typeText.dropFirst(4))) {
-            type = o
-        } else if let o = DistinguishedName.parseNames[typeText.lowercased()] {
-            type = o
-        } else {
-            throw fail("unknown attribute type \(typeText)")
-        }
-        if i < s.count, s[i] == "#" {
+        let type = try attributeType(typeText)
+        if at("#") {
             i += 1
-            var hex = ""
-            while i < s.count, s[i] != ",", s[i] != "+", s[i] != ";", s[i] != " " {
-                hex.unicodeScalars.append(s[i]); i += 1
-            }
-            guard let der = try? [UInt8](hex: hex), !der.isEmpty else { throw fail("bad #hex value") }
-            let node = try parseDER(der, "attribute value")
-            var str: String? = nil
-            if node.identifier.tagClass == .universal, NameAttribute.stringTags.contains(node.identifier.tagNumber) {
-                str = try NameAttribute.decodeString(tag: node.identifier.tagNumber, try node.primitive("value"), "value")
-            }
-            return NameAttribute(type: type, valueTag: node.identifier.tagNumber, valueDER: der, stringValue: str)
+            return try hexValue(type)
         }
         var bytes: [UInt8] = []
         var trailingUnescapedSpaces = 0
         while i < s.count {
             let c = s[i]
-            if c == "," || c == "+" || c == ";" { break }
-            if c == "\\" {
+            if c == UInt8(ascii: ",") || c == UInt8(ascii: "+") || c == UInt8(ascii: ";") { break }
+            if c == UInt8(ascii: "\\") {
                 i += 1
                 guard i < s.count else { throw fail("dangling escape") }
                 let e = s[i]
-                if let h = hexValue(e), i + 1 < s.count, let l = hexValue(s[i + 1]) {
+                if let h = RFC4514Parser.hexDigit(e), i + 1 < s.count, let l = RFC4514Parser.hexDigit(s[i + 1]) {
                     bytes.append(h << 4 | l)
                     i += 2
-                } else if "\"+,;<>\\ #=".unicodeScalars.contains(e) {
-                    bytes.append(contentsOf: Array(String(e).utf8))
+                } else if RFC4514Parser.escapable.contains(e) {
+                    bytes.append(e)
                     i += 1
                 } else {
                     throw fail("bad escape")
@@ -400,9 +385,11 @@ private struct RFC4514Parser {
                 trailingUnescapedSpaces = 0
                 continue
             }
-            if c == "\"" || c == "<" || c == ">" { throw fail("unescaped special character") }
-            bytes.append(contentsOf: Array(String(c).utf8))
-            trailingUnescapedSpaces = c == " " ? trailingUnescapedSpaces + 1 : 0
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "<") || c == UInt8(ascii: ">") {
+                throw fail("unescaped special character")
+            }
+            bytes.append(c)
+            trailingUnescapedSpaces = c == UInt8(ascii: " ") ? trailingUnescapedSpaces + 1 : 0
             i += 1
         }
         bytes.removeLast(trailingUnescapedSpaces)
@@ -410,25 +397,64 @@ private struct RFC4514Parser {
         let tag: UInt
         switch type {
         case .countryName, .dnQualifier, .serialNumber:
-            tag = value.unicodeScalars.allSatisfy(RFC4514Parser.printable) ? 19 : 12
+            tag = bytes.allSatisfy(RFC4514Parser.isPrintableStringByte) ? 19 : 12
         case .domainComponent, .emailAddress:
-            tag = value.unicodeScalars.allSatisfy(\.isASCII) ? 22 : 12
+            tag = bytes.allSatisfy { $0 < 0x80 } ? 22 : 12
         default:
             tag = 12
         }
-        let content = Array(value.utf8)
-        return NameAttribute(type: type, valueTag: tag, valueDER: derElement(UInt8(tag), content), stringValue: value)
+        return NameAttribute(type: type, valueTag: tag, valueDER: derElement(UInt8(tag), bytes), stringValue: value)
     }
 
-    static func printable(_ c: Unicode.Scalar) -> Bool {
-        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || " '()+,-./:=?".unicodeScalars.contains(c))
+    func attributeType(_ typeText: String) throws -> OID {
+        if let first = typeText.utf8.first, RFC4514Parser.isDigit(first) {
+            guard let o = OID(dotted: typeText) else { throw fail("bad numeric OID \(typeText)") }
+            return o
+        }
+        let lowered = typeText.lowercased()
+        if lowered.hasPrefix("oid."), let o = OID(dotted: String(typeText.dropFirst(4))) { return o }
+        if let o = DistinguishedName.parseNames[lowered] { return o }
+        throw fail("unknown attribute type \(typeText)")
     }
 
-    func hexValue(_ c: Unicode.Scalar) -> UInt8? {
-        switch c {
-        case "0"..."9": return UInt8(c.value - 48)
-        case "a"..."f": return UInt8(c.value - 87)
-        case "A"..."F": return UInt8(c.value - 55)
+    /// `#` and the hex of a DER value (RFC 4514 2.4), up to the next separator or space.
+    mutating func hexValue(_ type: OID) throws -> NameAttribute {
+        var der: [UInt8] = []
+        while i < s.count, !at(","), !at("+"), !at(";"), !at(" ") {
+            guard let h = RFC4514Parser.hexDigit(s[i]), i + 1 < s.count,
+                  let l = RFC4514Parser.hexDigit(s[i + 1]) else { throw fail("bad #hex value") }
+            der.append(h << 4 | l)
+            i += 2
+        }
+        guard !der.isEmpty else { throw fail("bad #hex value") }
+        let node = try parseDER(der, "attribute value")
+        var str: String? = nil
+        if node.identifier.tagClass == .universal, NameAttribute.stringTags.contains(node.identifier.tagNumber) {
+            str = try NameAttribute.decodeString(tag: node.identifier.tagNumber, try node.primitive("value"), "value")
+        }
+        return NameAttribute(type: type, valueTag: node.identifier.tagNumber, valueDER: der, stringValue: str)
+    }
+
+    static let escapable: Set<UInt8> = Set("\"+,;<>\\ #=".utf8)
+    static let printableStringPunctuation: Set<UInt8> = Set(" '()+,-./:=?".utf8)
+
+    static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+
+    static func isTypeCharacter(_ b: UInt8) -> Bool {
+        isLetter(b) || isDigit(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
+    }
+
+    /// The PrintableString repertoire (X.680 41.4).
+    static func isPrintableStringByte(_ b: UInt8) -> Bool {
+        isLetter(b) || isDigit(b) || printableStringPunctuation.contains(b)
+    }
+
+    static func hexDigit(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
         default: return nil
         }
     }

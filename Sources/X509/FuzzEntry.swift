@@ -5,19 +5,31 @@ public enum X509Fuzz {
     @discardableResult
     public static func parseEverything(_ data: [UInt8]) -> Int {
         var parsed = 0
-        if let certs = try? Certificate.parseMany(data) {
-            for c in certs {
-                parsed += 1
-                _ = c.subject.rfc4514String + c.issuer.rfc4514String
-                _ = (c.subjectAlternativeNames ?? []).map(\.description)
-                _ = HostnameMatcher.matches(c, hostname: "www.example.com", allowCommonNameFallback: true)
-                _ = HostnameMatcher.matches(c, hostname: "192.0.2.1")
-                if let nc = c.nameConstraints { _ = NameConstraintChecker.check(c, against: nc) }
-            }
+        // The loaders' PEM-or-DER choice, with the PEM text parsed once for all three.
+        let certs: [Certificate]?
+        let privateKey: LoadedPrivateKey?
+        let publicKey: SubjectPublicKeyInfo?
+        if PEM.looksLikePEM(data) {
+            let blocks = (try? PEM.parse(data)) ?? []
+            certs = try? Certificate.parseMany(blocks: blocks)
+            privateKey = try? PrivateKeyParser.parse(blocks: blocks, passphrase: nil)
+            publicKey = try? PublicKeyParser.parse(blocks: blocks)
+        } else {
+            certs = try? Certificate.parseMany(data)
+            privateKey = try? PrivateKeyParser.parseDER(data, passphrase: nil)
+            publicKey = try? PublicKeyParser.parse(data)
+        }
+        for c in certs ?? [] {
+            parsed += 1
+            _ = c.subject.rfc4514String + c.issuer.rfc4514String
+            _ = (c.subjectAlternativeNames ?? []).map(\.description)
+            _ = HostnameMatcher.matches(c, hostname: "www.example.com", allowCommonNameFallback: true)
+            _ = HostnameMatcher.matches(c, hostname: "192.0.2.1")
+            if let nc = c.nameConstraints { _ = NameConstraintChecker.check(c, against: nc) }
         }
         if (try? DistinguishedName(derEncoded: data)) != nil { parsed += 1 }
-        if (try? PrivateKeyParser.parse(data, passphrase: nil)) != nil { parsed += 1 }
-        if (try? PublicKeyParser.parse(data)) != nil { parsed += 1 }
+        if privateKey != nil { parsed += 1 }
+        if publicKey != nil { parsed += 1 }
         if let text = String(validating: data, as: UTF8.self) {
             if (try? DistinguishedName(rfc4514: text)) != nil { parsed += 1 }
             if IPAddress.parse(text) != nil { parsed += 1 }

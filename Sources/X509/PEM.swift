@@ -82,11 +82,11 @@ public enum PEM {
 
     /// Whether the bytes look like PEM text rather than DER (DER starts with a SEQUENCE tag).
     public static func looksLikePEM(_ bytes: [UInt8]) -> Bool {
-        let marker = Array("-----BEGIN ".utf8)
+        let marker = beginPrefix
         guard bytes.count >= marker.count else { return false }
         var i = 0
         while i + marker.count <= bytes.count {
-            if bytes[i] == marker[0], Array(bytes[i..<(i + marker.count)]) == marker { return true }
+            if bytes[i] == marker[0], bytes[i..<(i + marker.count)].elementsEqual(marker) { return true }
             i += 1
         }
         return false

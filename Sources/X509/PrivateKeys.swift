@@ -30,29 +30,33 @@ public enum PrivateKeyParser {
     /// Parses PEM text (the first key block) or DER bytes.
     public static func parse(_ bytes: [UInt8], passphrase: [UInt8]? = nil) throws -> LoadedPrivateKey {
         if PEM.looksLikePEM(bytes) {
-            let blocks = try PEM.parse(bytes)
-            for block in blocks {
-                switch block.label {
-                case "PRIVATE KEY":
-                    return LoadedPrivateKey(key: try parsePKCS8(block.der), format: .pkcs8)
-                case "ENCRYPTED PRIVATE KEY":
-                    return LoadedPrivateKey(key: try parseEncryptedPKCS8(block.der, passphrase: passphrase), format: .encryptedPKCS8)
-                case "RSA PRIVATE KEY", "EC PRIVATE KEY":
-                    if block.headers["Proc-Type"] != nil || block.headers["DEK-Info"] != nil {
-                        throw X509Error(.unsupportedFormat,
-                                        "legacy OpenSSL-encrypted PEM key (Proc-Type/DEK-Info); convert it to encrypted PKCS#8 (openssl pkcs8 -topk8)")
-                    }
-                    if block.label == "RSA PRIVATE KEY" {
-                        return LoadedPrivateKey(key: try parsePKCS1(block.der), format: .pkcs1)
-                    }
-                    return LoadedPrivateKey(key: try parseSEC1(block.der, curveFromAlgorithm: nil), format: .sec1)
-                default:
-                    continue  // EC PARAMETERS, CERTIFICATE, ...
-                }
-            }
-            throw X509Error(.noPEMBlock, "no private key block (PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY)")
+            return try parse(blocks: try PEM.parse(bytes), passphrase: passphrase)
         }
         return try parseDER(bytes, passphrase: passphrase)
+    }
+
+    /// The first private key among already parsed PEM blocks.
+    public static func parse(blocks: [PEMBlock], passphrase: [UInt8]? = nil) throws -> LoadedPrivateKey {
+        for block in blocks {
+            switch block.label {
+            case "PRIVATE KEY":
+                return LoadedPrivateKey(key: try parsePKCS8(block.der), format: .pkcs8)
+            case "ENCRYPTED PRIVATE KEY":
+                return LoadedPrivateKey(key: try parseEncryptedPKCS8(block.der, passphrase: passphrase), format: .encryptedPKCS8)
+            case "RSA PRIVATE KEY", "EC PRIVATE KEY":
+                if block.headers["Proc-Type"] != nil || block.headers["DEK-Info"] != nil {
+                    throw X509Error(.unsupportedFormat,
+                                    "legacy OpenSSL-encrypted PEM key (Proc-Type/DEK-Info); convert it to encrypted PKCS#8 (openssl pkcs8 -topk8)")
+                }
+                if block.label == "RSA PRIVATE KEY" {
+                    return LoadedPrivateKey(key: try parsePKCS1(block.der), format: .pkcs1)
+                }
+                return LoadedPrivateKey(key: try parseSEC1(block.der, curveFromAlgorithm: nil), format: .sec1)
+            default:
+                continue  // EC PARAMETERS, CERTIFICATE, ...
+            }
+        }
+        throw X509Error(.noPEMBlock, "no private key block (PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY)")
     }
 
     public static func parse(pem text: String, passphrase: String? = nil) throws -> LoadedPrivateKey {
@@ -312,13 +316,16 @@ extension PrivateKey {
 /// Public keys: "PUBLIC KEY" PEM blocks or DER SubjectPublicKeyInfo.
 public enum PublicKeyParser {
     public static func parse(_ bytes: [UInt8]) throws -> SubjectPublicKeyInfo {
-        if PEM.looksLikePEM(bytes) {
-            guard let block = try PEM.parse(bytes).first(where: { $0.label == "PUBLIC KEY" }) else {
-                throw X509Error(.noPEMBlock, "no PUBLIC KEY block")
-            }
-            return try SubjectPublicKeyInfo(derEncoded: block.der)
-        }
+        if PEM.looksLikePEM(bytes) { return try parse(blocks: try PEM.parse(bytes)) }
         return try SubjectPublicKeyInfo(derEncoded: bytes)
+    }
+
+    /// The first PUBLIC KEY among already parsed PEM blocks.
+    public static func parse(blocks: [PEMBlock]) throws -> SubjectPublicKeyInfo {
+        guard let block = blocks.first(where: { $0.label == "PUBLIC KEY" }) else {
+            throw X509Error(.noPEMBlock, "no PUBLIC KEY block")
+        }
+        return try SubjectPublicKeyInfo(derEncoded: block.der)
     }
 }
 

@@ -176,4 +176,37 @@ final class KeyTests: XCTestCase {
             }
         }
     }
+
+    /// One PEM bundle (certificate, public key, key), parsed once and handed to each loader:
+    /// each takes its own block, as the byte loaders do.
+    func testLoadersShareOneParsedPEMBundle() throws {
+        let certText = try Corpus.text("keys/ec-p256.cert.pem")
+        let spkiText = try Corpus.text("keys/ec-p256.spki.pem")
+        let keyText = try Corpus.text("keys/ec-p256.pkcs8.pem")
+        let bundle = Array(("# a bundle\n" + certText + spkiText + keyText).utf8)
+        let blocks = try PEM.parse(bundle)
+        XCTAssertEqual(blocks.map(\.label), ["CERTIFICATE", "PUBLIC KEY", "PRIVATE KEY"])
+
+        let cert = try Certificate(pemEncoded: certText)
+        XCTAssertEqual(try Certificate.parseMany(blocks: blocks).map(\.der), [cert.der])
+        XCTAssertEqual(try Certificate.parseMany(bundle).map(\.der), [cert.der])
+        XCTAssertEqual(try PublicKeyParser.parse(blocks: blocks).der, cert.publicKeyInfo.der)
+        XCTAssertEqual(try PublicKeyParser.parse(bundle).der, cert.publicKeyInfo.der)
+        let loaded = try PrivateKeyParser.parse(blocks: blocks)
+        XCTAssertEqual(loaded.format, .pkcs8)
+        XCTAssertEqual(loaded.publicKey, cert.publicKey)
+        XCTAssertEqual(try PrivateKeyParser.parse(bundle).publicKey, cert.publicKey)
+
+        // Blocks without the wanted label: the specific error, from both entry points.
+        let onlyCert = try PEM.parse(Array(certText.utf8))
+        XCTAssertThrowsError(try PrivateKeyParser.parse(blocks: onlyCert)) {
+            XCTAssertEqual(($0 as? X509Error)?.code, .noPEMBlock)
+        }
+        XCTAssertThrowsError(try PublicKeyParser.parse(blocks: onlyCert)) {
+            XCTAssertEqual(($0 as? X509Error)?.code, .noPEMBlock)
+        }
+        XCTAssertThrowsError(try Certificate.parseMany(blocks: [])) {
+            XCTAssertEqual(($0 as? X509Error)?.code, .noPEMBlock)
+        }
+    }
 }

@@ -259,6 +259,36 @@ final class ParsingTests: XCTestCase {
         XCTAssertNotEqual(a, try DistinguishedName(rfc4514: "CN=example  hostx,O=ACME Inc"))
         // Non-ASCII text takes the Unicode path: case-folded the same way.
         XCTAssertEqual(try DistinguishedName(rfc4514: "CN=\u{00C9}COLE"), try DistinguishedName(rfc4514: "CN=\u{00E9}cole"))
+        // Non-ASCII white space (no-break space, ideographic space) collapses like ASCII space.
+        XCTAssertEqual(try DistinguishedName(rfc4514: "CN=\u{00C9}cole\u{00A0}\u{3000}Normale"),
+                       try DistinguishedName(rfc4514: "CN=\u{00E9}COLE NORMALE"))
+        XCTAssertNotEqual(try DistinguishedName(rfc4514: "CN=\u{00E9}coleNormale"),
+                          try DistinguishedName(rfc4514: "CN=\u{00E9}cole Normale"))
+        // Without white space (no collapsing to do) and with it, case folds the same way.
+        for (x, y) in [("\u{00C9}COLE", "\u{00E9}cole"), ("\u{0394}\u{03A3}", "\u{03B4}\u{03C3}"),
+                       ("\u{00C9}COLE  NORMALE\u{2003}", "\u{00E9}cole normale"), ("\u{00A0}x\u{2003}\u{0178}", "X \u{00FF}")] {
+            XCTAssertEqual(try DistinguishedName(rfc4514: "CN=" + x), try DistinguishedName(rfc4514: "CN=" + y), x)
+            XCTAssertNotEqual(try DistinguishedName(rfc4514: "CN=" + x + "z"), try DistinguishedName(rfc4514: "CN=" + y), x)
+        }
+    }
+
+    func testRFC4514ValuesAreCopiedAsUTF8AndTypedByContent() throws {
+        let name = try DistinguishedName(rfc4514: "C=US,CN=\u{65E5}\u{672C}\\,x,DC=ex\u{00E4}mple")
+        let byType = Dictionary(uniqueKeysWithValues: name.attributes.map { ($0.type, $0) })
+        XCTAssertEqual(byType[.commonName]?.stringValue, "\u{65E5}\u{672C},x")
+        XCTAssertEqual(byType[.commonName]?.valueTag, 12)
+        XCTAssertEqual(byType[.countryName]?.valueTag, 19)        // PrintableString
+        XCTAssertEqual(byType[.domainComponent]?.valueTag, 12)    // not IA5: non-ASCII
+        XCTAssertEqual(try DistinguishedName(rfc4514: "DC=example").attributes.first?.valueTag, 22)
+        XCTAssertEqual(try DistinguishedName(rfc4514: "C=U_S").attributes.first?.valueTag, 12)  // '_' is not printable
+        // Errors name the byte offset where parsing stopped.
+        XCTAssertThrowsError(try DistinguishedName(rfc4514: "CN=\u{00E9}\"x")) {
+            XCTAssertEqual(($0 as? X509Error)?.code, .invalidNameString)
+            XCTAssertTrue("\($0)".contains("at offset 5"), "\($0)")
+        }
+        XCTAssertThrowsError(try DistinguishedName(rfc4514: "CN=#0c0"))          // odd hex
+        XCTAssertThrowsError(try DistinguishedName(rfc4514: "CN=\\\u{00E9}"))     // escape of a non-ASCII character
+        XCTAssertThrowsError(try DistinguishedName(rfc4514: "C\u{00E9}=x"))       // non-ASCII type
     }
 
     func testOIDs() {
