@@ -228,7 +228,7 @@ final class ClientHandshake12 {
         if let cr = certificateRequest {
             chosen = config.clientCertificateProvider?(cr.certificateAuthorities) ?? config.certificates.first
             if let c = chosen {
-                scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: cr.signatureSchemes, key: c.privateKey.publicKey, tls13: false)
+                scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: cr.signatureSchemes, key: c.publicKey, tls13: false)
                 if scheme == nil { chosen = nil }
             }
             let certMsg = Certificate12(chain: chosen?.chain ?? []).encode()

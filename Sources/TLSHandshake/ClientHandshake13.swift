@@ -537,7 +537,7 @@ public final class ClientHandshake {
         var chosen: CertifiedKey? = config.clientCertificateProvider?(caNames) ?? config.certificates.first
         var scheme: SignatureScheme? = nil
         if let c = chosen {
-            scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: offeredSchemes, key: c.privateKey.publicKey, tls13: true)
+            scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: offeredSchemes, key: c.publicKey, tls13: true)
             if scheme == nil { chosen = nil }  // no usable scheme: send no certificate
         }
         var actions: [HandshakeAction] = []

@@ -5,7 +5,11 @@ import TLSRecord
 /// A certificate chain (leaf first, DER) with the private key of its leaf.
 public struct CertifiedKey {
     public var chain: [[UInt8]]
-    public var privateKey: PrivateKey
+    /// The leaf's private key; nil when `signer` holds it elsewhere (a hardware token,
+    /// a replayed trace whose private keys were never published).
+    public let privateKey: PrivateKey?
+    /// The leaf's public key: signature schemes are chosen to fit it.
+    public let publicKey: PublicKey
     /// DNS names (and IP literals) the leaf is valid for, used to pick a
     /// certificate by SNI. Filled from subjectAltName by whoever loads it.
     public var names: [String]
@@ -19,12 +23,28 @@ public struct CertifiedKey {
                 signer: ((SignatureScheme, [UInt8]) throws -> [UInt8])? = nil) {
         self.chain = chain
         self.privateKey = privateKey
+        self.publicKey = privateKey.publicKey
+        self.names = names
+        self.signer = signer
+    }
+
+    /// A key held outside this process: every signature comes from `signer`, which is
+    /// given the scheme and the exact bytes to sign.
+    public init(chain: [[UInt8]], publicKey: PublicKey, names: [String] = [],
+                signer: @escaping (SignatureScheme, [UInt8]) throws -> [UInt8]) {
+        self.chain = chain
+        self.privateKey = nil
+        self.publicKey = publicKey
         self.names = names
         self.signer = signer
     }
 
     func sign(_ scheme: SignatureScheme, _ content: [UInt8]) throws -> [UInt8] {
         if let signer { return try signer(scheme, content) }
+        guard let privateKey else {
+            // Only reachable if a caller cleared `signer` on a key built without a private key.
+            throw HandshakeError(.internalError, "certificate has neither a private key nor a signer")
+        }
         return try privateKey.sign(message: content, algorithm: scheme.algorithm)
     }
 }
@@ -189,10 +209,11 @@ public struct TLSConfiguration {
     public var helloRetryCookie: (([UInt8]) -> [UInt8])?
 
     /// Test and replay hooks: replace the ClientHello extensions the client
-    /// would send, or add EncryptedExtensions the server would not send on its
-    /// own. Never needed by applications.
+    /// would send, add EncryptedExtensions the server would not send on its
+    /// own, or replace a TLS 1.3 CertificateRequest's extensions. Never needed by applications.
     public var overrideClientHelloExtensions: ((_ ours: [Extension], _ secondHello: Bool) -> [Extension])?
     public var extraEncryptedExtensions: [Extension] = []
+    public var overrideCertificateRequestExtensions: [Extension]?
 
     public init() {}
 

@@ -27,7 +27,7 @@ enum PostHandshakeAuth {
         var chosen = config.clientCertificateProvider?(caNames) ?? config.certificates.first
         var scheme: SignatureScheme? = nil
         if let c = chosen {
-            scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: offered, key: c.privateKey.publicKey, tls13: true)
+            scheme = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: offered, key: c.publicKey, tls13: true)
             if scheme == nil { chosen = nil }
         }
         var t = secrets.transcript

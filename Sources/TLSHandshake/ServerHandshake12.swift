@@ -174,13 +174,13 @@ final class ServerHandshake12 {
         var pick: (CipherSuite, CertifiedKey, SignatureScheme)? = nil
         // RFC 8422 5.1: an ECDSA certificate must be on a curve the client listed.
         let candidates = ServerHandshake12.certificates(config, serverName: serverName).filter { c in
-            guard case .ecdsa(let k) = c.privateKey.publicKey, ext.has(ExtensionType.supportedGroups) else { return true }
+            guard case .ecdsa(let k) = c.publicKey, ext.has(ExtensionType.supportedGroups) else { return true }
             let group: NamedGroup = k.curve == .p256 ? .secp256r1 : .secp384r1
             return clientGroups.contains(group.rawValue)
         }
         search: for s in ordered {
-            for c in candidates where s.acceptsKey(c.privateKey.publicKey) {
-                if let sc = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: clientSchemes, key: c.privateKey.publicKey, tls13: false) {
+            for c in candidates where s.acceptsKey(c.publicKey) {
+                if let sc = chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: clientSchemes, key: c.publicKey, tls13: false) {
                     pick = (s, c, sc)
                     break search
                 }

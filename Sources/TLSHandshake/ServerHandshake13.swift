@@ -304,7 +304,7 @@ public final class ServerHandshake {
             if !config.certificateAuthorities.isEmpty {
                 crExt.append(Extension(type: ExtensionType.certificateAuthorities, data: ExtensionCodec.encodeCertificateAuthorities(config.certificateAuthorities)))
             }
-            let cr = CertificateRequest13(context: [], extensions: crExt).encode()
+            let cr = CertificateRequest13(context: [], extensions: config.overrideCertificateRequestExtensions ?? crExt).encode()
             transcript.add(cr)
             actions.append(.send(cr))
             requestedClientCertificate = true
@@ -360,7 +360,7 @@ public final class ServerHandshake {
 
     private func selectCertificate(clientSchemes: [UInt16]) -> (CertifiedKey, SignatureScheme)? {
         func scheme(for c: CertifiedKey) -> SignatureScheme? {
-            chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: clientSchemes, key: c.privateKey.publicKey, tls13: true)
+            chooseSignatureScheme(ours: config.signatureSchemes, peerOffered: clientSchemes, key: c.publicKey, tls13: true)
         }
         if let selector = config.certificateSelector, let c = selector(serverName), let s = scheme(for: c) { return (c, s) }
         let candidates = config.certificates.filter { scheme(for: $0) != nil }

@@ -127,6 +127,17 @@ extension CertifiedKey {
         names += leaf.ipAddresses.map { IPAddress.format($0) }
         self.init(chain: certificates.map(\.der), privateKey: privateKey, names: names)
     }
+
+    /// A certificate chain whose private key stays outside this process (a hardware token,
+    /// a signing service): `signer` is given the scheme and the exact bytes to sign.
+    public init(certificates: [Certificate], signer: @escaping (SignatureScheme, [UInt8]) throws -> [UInt8]) throws {
+        guard let leaf = certificates.first else { throw CredentialError("no certificate") }
+        guard let leafKey = leaf.publicKey else {
+            throw CredentialError("the certificate \(leaf.subject.rfc4514String) has a public key we cannot use")
+        }
+        self.init(chain: certificates.map(\.der), publicKey: leafKey,
+                  names: leaf.dnsNames + leaf.ipAddresses.map { IPAddress.format($0) }, signer: signer)
+    }
 }
 
 extension TLSConfiguration {

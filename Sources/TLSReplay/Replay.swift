@@ -158,7 +158,31 @@ public struct TraceReplay {
         if let n = trace.value("server_rsa_modulus"), let e = trace.value("server_rsa_public_exponent") {
             return .rsa(try RSAPublicKey(modulus: n, exponent: e))
         }
-        throw ReplayFailure(field: "server_rsa_modulus", message: "the trace has no server key")
+        return try certificateKey("server_certificate")
+    }
+
+    /// The public key of a certificate given as a trace parameter.
+    private func certificateKey(_ field: String) throws -> PublicKey {
+        guard let der = trace.value(field) else { throw ReplayFailure(field: field, message: "the trace has no such certificate") }
+        guard let key = try Certificate(derEncoded: der).publicKey else {
+            throw ReplayFailure(field: field, message: "the certificate's key is not one we use")
+        }
+        return key
+    }
+
+    /// A key whose private half the trace does not give (RFC 8448 section 6): the
+    /// signature comes from the trace's CertificateVerify, after checking that it signs
+    /// exactly the content our side computed, with the scheme our side chose.
+    private func traceSigner(certificate field: String, verify message: String) throws -> CertifiedKey {
+        let pub = try certificateKey(field)
+        let cv = try CertificateVerify(body: Array(try trace.require(message).dropFirst(4)))
+        return CertifiedKey(chain: [try trace.require(field)], publicKey: pub) { scheme, content in
+            guard scheme.rawValue == cv.scheme else {
+                throw ReplayFailure(field: "message \(message)", message: "our side chose \(scheme), the trace \(cv.scheme)")
+            }
+            try pub.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
+            return cv.signature
+        }
     }
 
     /// Drives one side of the trace through a real `TLSConnection`.
@@ -221,6 +245,9 @@ public struct TraceReplay {
                 let key = try serverPublicKey()
                 config.peerVerifier = TraceKeyVerifier(key: key, certificate: trace.value("server_certificate"))
             }
+            if trace.value("certificate_request") != nil {
+                config.certificates = [try traceSigner(certificate: "client_certificate_der", verify: "client_certificate_verify")]
+            }
             let conn = TLSConnection(role: .client, config: config, random: ScriptedRandom(script: random))
             try run(conn, ours: "client_", theirs: "server_")
             if let m = shareMismatch { throw ReplayFailure(field: "client_hello key_share", message: m) }
@@ -255,17 +282,25 @@ public struct TraceReplay {
                 try checkLoggedSecrets(log, side: side)
                 return
             }
-            let cv = try CertificateVerify(body: Array(try trace.require("certificate_verify").dropFirst(4)))
-            let pub = try serverPublicKey()
-            let priv = try RSAPrivateKey(modulus: try trace.require("server_rsa_modulus"), publicExponent: try trace.require("server_rsa_public_exponent"),
-                                         privateExponent: try trace.require("server_rsa_private_exponent"),
-                                         prime1: try trace.require("server_rsa_prime1"), prime2: try trace.require("server_rsa_prime2"))
-            // RSA-PSS salts are not in the trace: hand back its signature, after checking
-            // that it signs exactly the content our server computed.
-            let certified = CertifiedKey(chain: [try trace.require("server_certificate")], privateKey: .rsa(priv), signer: { scheme, content in
-                try pub.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
-                return cv.signature
-            })
+            if let crBytes = trace.value("certificate_request") {
+                let cr = try CertificateRequest13(body: Array(crBytes.dropFirst(4)))
+                config.clientAuthentication = .require
+                config.overrideCertificateRequestExtensions = cr.extensions
+                config.peerVerifier = TraceKeyVerifier(key: try certificateKey("client_certificate_der"),
+                                                       certificate: trace.value("client_certificate_der"))
+            }
+            // Signature salts and nonces are not in the trace: the server hands back the trace's
+            // CertificateVerify signature once it has checked it against our content.
+            let certified = try traceSigner(certificate: "server_certificate", verify: "certificate_verify")
+            if trace.value("server_rsa_private_exponent") != nil {
+                let priv = try RSAPrivateKey(modulus: try trace.require("server_rsa_modulus"), publicExponent: try trace.require("server_rsa_public_exponent"),
+                                             privateExponent: try trace.require("server_rsa_private_exponent"),
+                                             prime1: try trace.require("server_rsa_prime1"), prime2: try trace.require("server_rsa_prime2"))
+                guard PrivateKey.rsa(priv).publicKey == certified.publicKey else {
+                    throw ReplayFailure(field: "server_rsa_modulus", message: "the trace's private key is not the certificate's")
+                }
+                checks.append("server private key matches server_certificate")
+            }
             config.certificates = [certified]
             let conn = TLSConnection(role: .server, config: config, random: ScriptedRandom(script: random))
             try run(conn, ours: "server_", theirs: "client_")

@@ -116,7 +116,7 @@ public func wrapSocket(_ sock: Socket, keyfile: String? = nil, certfile: String?
         if serverSide {
             guard let (key, cert) = credential else { throw SSLError(.invalidArgument, "no certificate") }
             let kea: KeyExchangeAlgorithm
-            if case .rsa = key.privateKey { kea = .rsa } else { kea = .ecdh }
+            if case .rsa = key.publicKey { kea = .rsa } else { kea = .ecdh }
             st.serverCredentials = [(kea, key, cert)]
             let reqs = certReqs ?? .none
             st.options[.requestCertificate] = reqs != .none

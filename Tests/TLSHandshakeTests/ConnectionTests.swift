@@ -156,6 +156,51 @@ final class ConnectionTests: XCTestCase {
         XCTAssertNil(pair.server.negotiated?.peer)
     }
 
+    /// Keys held outside the process (`CertifiedKey(chain:publicKey:signer:)`): schemes are
+    /// chosen for the public key, and every signature comes from the signer, in TLS 1.3 and 1.2,
+    /// for the server and for client authentication.
+    func testExternalSignerKeys() throws {
+        struct SignerDown: Error {}
+        for version in [ProtocolVersion.tls13, .tls12] {
+            var schemes: [String] = []
+            func external(_ name: String, _ key: PrivateKey) -> CertifiedKey {
+                CertifiedKey(chain: [Array("cert:\(name)".utf8)], publicKey: key.publicKey, names: ["localhost"]) { scheme, content in
+                    schemes.append("\(name) \(scheme)")
+                    return try key.sign(message: content, algorithm: scheme.algorithm)
+                }
+            }
+            let serverKey = external("rsa", TestKeys.rsa2048)
+            let clientKey = external("p384", TestKeys.ecdsaP384)
+            XCTAssertNil(serverKey.privateKey)
+            var (c, s) = baseConfigs(serverKey: serverKey)
+            c.minVersion = version; c.maxVersion = version
+            s.minVersion = version; s.maxVersion = version
+            s.clientAuthentication = .require
+            s.peerVerifier = LabelVerifier([clientKey])
+            c.certificates = [clientKey]
+            let pair = Pair(client: c, server: s, seed: "external-\(version)")
+            try pair.pump()
+            XCTAssertEqual(pair.client.status, .established, "\(version)")
+            XCTAssertEqual(pair.server.negotiated?.peer?.chain, clientKey.chain, "\(version)")
+            XCTAssertEqual(schemes.count, 2, "\(version): \(schemes)")
+            XCTAssertTrue(schemes.contains { $0.hasPrefix("rsa rsa_pss_rsae") }, "\(version): \(schemes)")
+            // TLS 1.2 ECDSA schemes name a hash, not a curve (RFC 8446 4.2.3).
+            let clientScheme = version == .tls13 ? "p384 ecdsa_secp384r1" : "p384 ecdsa_"
+            XCTAssertTrue(schemes.contains { $0.hasPrefix(clientScheme) }, "\(version): \(schemes)")
+
+            // A signer that fails ends the handshake; nothing is signed in its place.
+            let broken = CertifiedKey(chain: serverKey.chain, publicKey: serverKey.publicKey, names: ["localhost"]) { _, _ in
+                throw SignerDown()
+            }
+            var (c2, s2) = baseConfigs(serverKey: broken)
+            c2.minVersion = version; c2.maxVersion = version
+            s2.minVersion = version; s2.maxVersion = version
+            let failing = Pair(client: c2, server: s2, seed: "broken-\(version)")
+            XCTAssertThrowsError(try failing.pump(), "\(version)")
+            XCTAssertNotEqual(failing.client.status, .established, "\(version)")
+        }
+    }
+
     func testKeyUpdateBothDirections() throws {
         let (c, s) = baseConfigs()
         let pair = Pair(client: c, server: s)

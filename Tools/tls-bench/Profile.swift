@@ -22,7 +22,7 @@ func runProfile(_ setup: Setup, _ workload: String, iterations: Int) throws {
     case "floor-ecdsa", "floor-rsa":
         let rsa = workload == "floor-rsa"
         let random = SystemRandom.shared
-        let key = rsa ? setup.rsa.certified.privateKey : setup.ecdsa.certified.privateKey
+        let key = try (rsa ? setup.rsa : setup.ecdsa).privateKey()
         let alg: SignatureAlgorithm = rsa ? .rsaPSS(.sha256, saltLength: nil) : .ecdsa(.sha256)
         let content = [UInt8](repeating: 0x20, count: 130)
         for _ in 0..<iterations {

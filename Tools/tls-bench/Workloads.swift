@@ -16,6 +16,12 @@ struct Credential {
     let certified: CertifiedKey
     let certificatePath: String
     let keyPath: String
+
+    /// The key loaded from `keyPath` (always present: these credentials are files).
+    func privateKey() throws -> PrivateKey {
+        guard let key = certified.privateKey else { throw BenchError("\(name): no private key loaded") }
+        return key
+    }
 }
 
 /// Fixed credentials written to a temporary directory (the OpenSSL side loads files too).
@@ -159,7 +165,7 @@ struct PublicKeyFloor {
         // What CertificateVerify signs: 64 spaces, a context string, 0, a transcript hash.
         let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0]
             + Digest.hash(.sha256, [1, 2, 3])
-        let ec = setup.ecdsa.certified.privateKey, rs = setup.rsa.certified.privateKey
+        let ec = try setup.ecdsa.privateKey(), rs = try setup.rsa.privateKey()
         let ecSig = try ec.sign(message: content, algorithm: .ecdsa(.sha256))
         let rsSig = try rs.sign(message: content, algorithm: rsaScheme.algorithm)
         return PublicKeyFloor(
@@ -224,7 +230,7 @@ func median(_ values: [Double]) -> Double {
 /// (through TLSCrypto with the same keys), to be timed beside it.
 func floorOperations(_ setup: Setup, rsa: Bool, scheme: SignatureScheme?, signature: Bool) throws -> () throws -> Void {
     let random = SystemRandom.shared
-    let key = setup.credential(rsa: rsa).certified.privateKey
+    let key = try setup.credential(rsa: rsa).privateKey()
     let publicKey = key.publicKey
     let algorithm = scheme?.algorithm ?? (rsa ? .rsaPSS(.sha256, saltLength: nil) : .ecdsa(.sha256))
     let content = [UInt8](repeating: 0x20, count: 64) + Array("TLS 1.3, server CertificateVerify".utf8) + [0]
