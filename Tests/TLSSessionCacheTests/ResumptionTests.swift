@@ -117,14 +117,20 @@ final class ResumptionTests: XCTestCase {
         }
     }
 
+    /// TLS 1.2 configurations whose server resumes by tickets or by its session-ID cache.
+    func configs12(useTickets: Bool) -> (TLSConfiguration, TLSConfiguration) {
+        var (c, s) = configs(version: .tls12)
+        if useTickets {
+            s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        } else {
+            s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
+        }
+        return (c, s)
+    }
+
     func testTLS12SessionIDAndTicketResumption() throws {
         for useTickets in [false, true] {
-            var (c, s) = configs(version: .tls12)
-            if useTickets {
-                s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
-            } else {
-                s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
-            }
+            let (c, s) = configs12(useTickets: useTickets)
             let calls = verifier.calls
             let (c1, s1) = try connect(c, s, seed: "t\(useTickets)1")
             XCTAssertEqual(c1.negotiated?.resumed, false)
@@ -149,12 +155,7 @@ final class ResumptionTests: XCTestCase {
     /// cached copies (client and server) are their own and keep resuming.
     func testTLS12MasterSecretWipedAtCloseWhileCachesKeepTheirs() throws {
         for useTickets in [false, true] {
-            var (c, s) = configs(version: .tls12)
-            if useTickets {
-                s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
-            } else {
-                s.serverSessionStore = MemoryServerSessionStore(clock: { [unowned self] in self.clock })
-            }
+            let (c, s) = configs12(useTickets: useTickets)
             func closeBoth(_ client: TLSConnection, _ server: TLSConnection) throws {
                 client.close(); try server.receive(client.takeOutput())
                 server.close(); try client.receive(server.takeOutput())
