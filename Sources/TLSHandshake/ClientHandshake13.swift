@@ -157,7 +157,8 @@ public final class ClientHandshake {
         ext.append(Extension(type: ExtensionType.signatureAlgorithms, data: ExtensionCodec.encodeU16List(config.signatureSchemes.map(\.rawValue))))
         if offers13 {
             ext.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeClientKeyShares(shares)))
-            ext.append(Extension(type: ExtensionType.pskKeyExchangeModes, data: [1, 1]))
+            let modes = config.pskKeyExchangeModes.map(\.rawValue)
+            ext.append(Extension(type: ExtensionType.pskKeyExchangeModes, data: [UInt8(truncatingIfNeeded: modes.count)] + modes))
         }
         if config.tls12Enabled {
             ext.append(Extension(type: ExtensionType.ecPointFormats, data: [1, 0]))
@@ -269,16 +270,6 @@ public final class ClientHandshake {
         for e in sh.extensions where ![ExtensionType.keyShare, ExtensionType.supportedVersions, ExtensionType.preSharedKey].contains(e.type) {
             throw HandshakeError.illegal("extension \(e.type) is not allowed in ServerHello")
         }
-        guard let shareData = sh.extensions.first(ExtensionType.keyShare) else {
-            throw HandshakeError(.missingExtension, "ServerHello without key_share")
-        }
-        let share = try ExtensionCodec.serverKeyShare(shareData)
-        guard let g = NamedGroup(rawValue: share.group), let key = keyShares[g] else {
-            throw HandshakeError.illegal("server key share for a group we sent no share for")
-        }
-        let shared: [UInt8]
-        do { shared = try key.sharedSecret(peerPublicKey: share.keyExchange) }
-        catch { throw HandshakeError.illegal("server key share is invalid: \(error)") }
         var psk: [UInt8]? = nil
         if let pskData = sh.extensions.first(ExtensionType.preSharedKey) {
             let selected = try ExtensionCodec.single16(pskData, "pre_shared_key")
@@ -288,6 +279,28 @@ public final class ClientHandshake {
             guard o.suite.hash == suite.hash else { throw HandshakeError.illegal("server's cipher suite does not fit the PSK") }
             psk = o.secret
             pskAccepted = true
+        }
+        // (EC)DHE, unless the server resumes with psk_ke, which then must be a mode we offered.
+        let offeredModes = try ch.extensions.first(ExtensionType.pskKeyExchangeModes)
+            .map { try ExtensionCodec.u8List($0, "psk_key_exchange_modes") } ?? []
+        var shared = [UInt8](repeating: 0, count: suite.hash.digestLength)
+        var g: NamedGroup? = nil
+        if let shareData = sh.extensions.first(ExtensionType.keyShare) {
+            if psk != nil && !offeredModes.contains(PSKKeyExchangeMode.pskDHE.rawValue) {
+                throw HandshakeError.illegal("server used (EC)DHE with the PSK, a mode we did not offer")
+            }
+            let share = try ExtensionCodec.serverKeyShare(shareData)
+            guard let named = NamedGroup(rawValue: share.group), let key = keyShares[named] else {
+                throw HandshakeError.illegal("server key share for a group we sent no share for")
+            }
+            do { shared = try key.sharedSecret(peerPublicKey: share.keyExchange) }
+            catch { throw HandshakeError.illegal("server key share is invalid: \(error)") }
+            g = named
+        } else {
+            guard psk != nil else { throw HandshakeError(.missingExtension, "ServerHello without key_share") }
+            guard offeredModes.contains(PSKKeyExchangeMode.psk.rawValue) else {
+                throw HandshakeError(.missingExtension, "ServerHello without key_share: psk_ke, a mode we did not offer")
+            }
         }
 
         self.suite = suite

@@ -79,6 +79,14 @@ public protocol PeerCertificateVerifier {
 
 public enum ClientAuthentication: Sendable { case none, request, require }
 
+/// How a TLS 1.3 PSK (a resumption ticket) is used (RFC 8446 4.2.9).
+public enum PSKKeyExchangeMode: UInt8, Sendable, CaseIterable {
+    /// psk_ke: the PSK alone; a resumed connection has no forward secrecy of its own.
+    case psk = 0
+    /// psk_dhe_ke: the PSK plus a fresh (EC)DHE exchange.
+    case pskDHE = 1
+}
+
 /// Record padding for TLS 1.3 (RFC 8446 5.4), applied when sending.
 public typealias RecordPadding = PaddingPolicy
 
@@ -185,6 +193,11 @@ public struct TLSConfiguration {
     public var resumeSession: StoredSession?
     /// NSS `SSL_NO_CACHE`: neither offer nor store sessions.
     public var sessionCacheDisabled = false
+    /// TLS 1.3 PSK key exchange modes. Client: offered in this order. Server: the first
+    /// one the client also offers is used (psk_dhe_ke needs a usable key share).
+    /// psk_ke (`.psk`) resumes without (EC)DHE, giving up forward secrecy for the resumed
+    /// connection: add it only for peers that need it (OpenSSL's `-allow_no_dhe_kex`).
+    public var pskKeyExchangeModes: [PSKKeyExchangeMode] = [.pskDHE]
     /// Client: early data to send in the first flight when the session allows it (TLS 1.3 0-RTT).
     public var earlyData: [UInt8] = []
     /// Server: refuse early data replays (single-use tickets); nil = never accept early data.
@@ -237,6 +250,9 @@ public struct TLSConfiguration {
             throw HandshakeError(.internalError, "certificate authority names must be 1 to 65535 bytes")
         }
         if let l = recordSizeLimit, l < 64 || l > 16385 { throw HandshakeError(.internalError, "record_size_limit must be 64...16385") }
+        guard !pskKeyExchangeModes.isEmpty, Set(pskKeyExchangeModes).count == pskKeyExchangeModes.count else {
+            throw HandshakeError(.internalError, "PSK key exchange modes must be non-empty, without repeats")
+        }
     }
 
     var tls13Enabled: Bool { maxVersion.rawValue >= ProtocolVersion.tls13.rawValue && minVersion.rawValue <= ProtocolVersion.tls13.rawValue }

@@ -141,34 +141,43 @@ public final class ServerHandshake {
             throw HandshakeError(.missingExtension, "ClientHello without signature_algorithms")
         }
         let clientSchemes = try ExtensionCodec.u16List(sigData, "signature_algorithms")
-        guard let groupsData = ext.first(ExtensionType.supportedGroups) else {
+        // psk_ke (RFC 8446 4.2.9) is possible when both sides allow it and a PSK is offered;
+        // such a hello may then omit supported_groups and key_share, which come together (9.2).
+        let clientModes = try ext.first(ExtensionType.pskKeyExchangeModes).map { try ExtensionCodec.u8List($0, "psk_key_exchange_modes") } ?? []
+        let pskOnlyPossible = config.pskKeyExchangeModes.contains(.psk) && clientModes.contains(PSKKeyExchangeMode.psk.rawValue)
+            && ext.has(ExtensionType.preSharedKey) && !config.sessionCacheDisabled
+        let groupsData = ext.first(ExtensionType.supportedGroups)
+        let sharesData = ext.first(ExtensionType.keyShare)
+        guard groupsData != nil || pskOnlyPossible else {
             throw HandshakeError(.missingExtension, "ClientHello without supported_groups")
         }
-        let clientGroups = try ExtensionCodec.u16List(groupsData, "supported_groups")
-        guard let sharesData = ext.first(ExtensionType.keyShare) else {
-            throw HandshakeError(.missingExtension, "ClientHello without key_share")
+        guard (groupsData == nil) == (sharesData == nil) else {
+            throw HandshakeError(.missingExtension, groupsData == nil ? "ClientHello with key_share but without supported_groups"
+                                                                      : "ClientHello without key_share")
         }
-        let shares = try ExtensionCodec.clientKeyShares(sharesData)
+        let clientGroups = try groupsData.map { try ExtensionCodec.u16List($0, "supported_groups") } ?? []
+        let shares = try sharesData.map { try ExtensionCodec.clientKeyShares($0) } ?? []
         for s in shares where !clientGroups.contains(s.group) {
             throw HandshakeError.illegal("key share for group \(s.group) not in supported_groups")
         }
-        if let modes = ext.first(ExtensionType.pskKeyExchangeModes) { _ = try ExtensionCodec.u8List(modes, "psk_key_exchange_modes") }
 
-        // Group: the best common group the client sent a share for; otherwise ask for one.
+        // Group: the best common group the client sent a share for; otherwise ask for one
+        // (unless the connection may resume with psk_ke, decided below).
         let common = config.groups.filter { clientGroups.contains($0.rawValue) }
-        guard !common.isEmpty else { throw HandshakeError(.handshakeFailure, "no common group") }
-        let usable = config.insistOnPreferredGroup
+        guard !common.isEmpty || pskOnlyPossible else { throw HandshakeError(.handshakeFailure, "no common group") }
+        let usable = common.isEmpty ? nil : config.insistOnPreferredGroup
             ? (shares.contains { $0.group == common[0].rawValue } ? common[0] : nil)
             : config.serverPreference
             ? common.first(where: { g in shares.contains { $0.group == g.rawValue } })
             : shares.compactMap({ NamedGroup(rawValue: $0.group) }).first(where: common.contains)
-        guard let g = usable, let share = shares.first(where: { $0.group == g.rawValue }) else {
+        let dheShare = usable.flatMap { g in shares.first(where: { $0.group == g.rawValue }).map { (group: g, share: $0) } }
+        if dheShare == nil && !pskOnlyPossible {
             if state == .waitSecondClientHello {
                 throw HandshakeError.illegal("second ClientHello has no share for the requested group")
             }
             return try helloRetryRequest(ch, raw: m.raw, suite: suite, group: common[0])
         }
-        if state == .waitSecondClientHello, let wanted = group, wanted != g {
+        if state == .waitSecondClientHello, let wanted = group, let chosen = dheShare?.group, wanted != chosen {
             throw HandshakeError.illegal("second ClientHello answers with a different group")
         }
 
@@ -197,14 +206,16 @@ public final class ServerHandshake {
 
         // Resumption (RFC 8446 4.2.11): the first identity whose ticket opens and whose binder verifies.
         var pskIndex: Int? = nil
+        var pskMode: PSKKeyExchangeMode? = nil
         if let pskData = ext.first(ExtensionType.preSharedKey), !config.sessionCacheDisabled {
             guard let modesData = ext.first(ExtensionType.pskKeyExchangeModes) else {
                 throw HandshakeError(.missingExtension, "pre_shared_key without psk_key_exchange_modes")
             }
             let modes = try ExtensionCodec.u8List(modesData, "psk_key_exchange_modes")
             let offeredPSKs = try ExtensionCodec.offeredPSKs(pskData)
-            // Only psk_dhe_ke: resumption always runs a fresh ECDHE (forward secrecy).
-            if modes.contains(1) {
+            // Our preference among the modes the client offers; psk_dhe_ke only with a usable share.
+            let mode = config.pskKeyExchangeModes.first { modes.contains($0.rawValue) && ($0 == .psk || dheShare != nil) }
+            if let mode {
                 let now = config.clock()
                 for (i, identity) in offeredPSKs.identities.enumerated() {
                     guard let s = openTicket(identity.identity, now: now) else { continue }
@@ -226,6 +237,7 @@ public final class ServerHandshake {
                     let ageOK = UInt64(clientAge) &+ tolerance >= serverAge && UInt64(clientAge) <= serverAge &+ tolerance
                     resumedSession = s
                     pskIndex = i
+                    pskMode = mode
                     suite = usable
                     // Early data only with the first identity, a plausible ticket age and a first use.
                     if i == 0, ageOK, ext.has(ExtensionType.earlyData), state == .waitClientHello, config.maxEarlyDataSize > 0,
@@ -237,6 +249,19 @@ public final class ServerHandshake {
                     break
                 }
             }
+        }
+
+        // Without a PSK to use alone, the handshake needs a share: ask for one.
+        let pskOnly = resumedSession != nil && pskMode == .psk
+        if !pskOnly && dheShare == nil {
+            guard !common.isEmpty else {
+                throw HandshakeError(groupsData == nil ? .missingExtension : .handshakeFailure,
+                                     groupsData == nil ? "ClientHello without supported_groups, and no PSK to use alone" : "no common group")
+            }
+            if state == .waitSecondClientHello {
+                throw HandshakeError.illegal("second ClientHello has no share for the requested group")
+            }
+            return try helloRetryRequest(ch, raw: m.raw, suite: suite, group: common[0])
         }
 
         // Certificate, and the scheme to sign with (none when resuming).
@@ -253,16 +278,22 @@ public final class ServerHandshake {
         if serverName != nil { eeExtensions.append(Extension(type: ExtensionType.serverName, data: [])) }
         eeExtensions = config.extraEncryptedExtensions + eeExtensions
 
-        // Key exchange.
-        let serverKey: KeyAgreementPrivateKey
-        do { serverKey = try g.keyAgreement.generate(random: random) }
-        catch { throw HandshakeError(.internalError, "key generation failed: \(error)") }
-        let shared: [UInt8]
-        do { shared = try serverKey.sharedSecret(peerPublicKey: share.keyExchange) }
-        catch { throw HandshakeError.illegal("client key share is invalid: \(error)") }
+        // Key exchange: (EC)DHE, or with psk_ke the zero input of RFC 8446 7.1.
+        var shared = [UInt8](repeating: 0, count: suite.hash.digestLength)
+        var serverShare: KeyShareEntry? = nil
+        if !pskOnly, let (g, share) = dheShare {
+            let serverKey: KeyAgreementPrivateKey
+            do { serverKey = try g.keyAgreement.generate(random: random) }
+            catch { throw HandshakeError(.internalError, "key generation failed: \(error)") }
+            do { shared = try serverKey.sharedSecret(peerPublicKey: share.keyExchange) }
+            catch { throw HandshakeError.illegal("client key share is invalid: \(error)") }
+            serverShare = KeyShareEntry(group: g.rawValue, keyExchange: serverKey.publicKeyBytes)
+            self.group = g
+        } else {
+            self.group = nil
+        }
 
         self.suite = suite
-        self.group = g
         self.scheme = signScheme
         if state == .waitClientHello { transcript.start(suite.hash) }
         transcript.add(m.raw)
@@ -275,7 +306,7 @@ public final class ServerHandshake {
 
         var shExtensions: [Extension] = []
         if let i = pskIndex { shExtensions.append(Extension(type: ExtensionType.preSharedKey, data: ExtensionCodec.encode16(UInt16(i)))) }
-        shExtensions.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(KeyShareEntry(group: g.rawValue, keyExchange: serverKey.publicKeyBytes))))
+        if let serverShare { shExtensions.append(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(serverShare))) }
         shExtensions.append(Extension(type: ExtensionType.supportedVersions, data: ExtensionCodec.encode16(0x0304)))
         let sh = ServerHello(random: random.bytes(32), sessionIDEcho: ch.sessionID, cipherSuite: suite.rawValue, extensions: shExtensions).encode()
         transcript.add(sh)

@@ -29,6 +29,23 @@ public enum ToolOptions {
         return out
     }
 
+    /// Colon-separated TLS 1.3 PSK modes, in preference order: psk_dhe_ke, psk_ke.
+    public static func pskModes(_ list: String) throws -> [PSKKeyExchangeMode] {
+        var out: [PSKKeyExchangeMode] = []
+        for n in list.split(separator: ":") {
+            let mode: PSKKeyExchangeMode
+            switch n {
+            case "psk_dhe_ke": mode = .pskDHE
+            case "psk_ke": mode = .psk
+            default: throw SocketError(message: "unknown PSK mode \(n) (psk_dhe_ke, psk_ke)")
+            }
+            guard !out.contains(mode) else { throw SocketError(message: "PSK mode \(n) given twice") }
+            out.append(mode)
+        }
+        guard !out.isEmpty else { throw SocketError(message: "empty PSK mode list") }
+        return out
+    }
+
     /// Comma-separated ALPN protocol names.
     public static func alpn(_ list: String) -> [String] {
         list.split(separator: ",").map(String.init).filter { !$0.isEmpty }

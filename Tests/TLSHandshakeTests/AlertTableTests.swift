@@ -997,6 +997,39 @@ final class AlertTableTests: XCTestCase {
         }
     }
 
+    /// Client and server configurations where the client resumes a ticket from a first
+    /// connection, with the given PSK modes on each side.
+    func resumingConfigs(client modes: [PSKKeyExchangeMode], server serverModes: [PSKKeyExchangeMode]) throws
+        -> (TLSConfiguration, TLSConfiguration) {
+        var (c, s) = baseConfigs()
+        s.ticketProtector = IdentityProtector()
+        s.sessionTicketCount = 1
+        let first = Pair(client: c, server: s, seed: "ticket")
+        try first.pump()
+        c.resumeSession = try XCTUnwrap(first.client.sessions.last)
+        c.pskKeyExchangeModes = modes
+        s.pskKeyExchangeModes = serverModes
+        return (c, s)
+    }
+
+    func testServerHelloPSKWithoutKeyShareNotOffered() throws {
+        let (c, s) = try resumingConfigs(client: [.pskDHE], server: [.pskDHE])
+        try assertClientRejectsServerHello(.missingExtension, client: c, server: s, reason: "psk_ke") { sh in
+            XCTAssertTrue(sh.extensions.has(ExtensionType.preSharedKey), "the server resumed")
+            sh.extensions = sh.extensions.without(ExtensionType.keyShare)
+        }
+    }
+
+    func testServerHelloKeyShareWithPSKOnlyMode() throws {
+        let (c, s) = try resumingConfigs(client: [.psk], server: [.psk])
+        try assertClientRejectsServerHello(.illegalParameter, client: c, server: s, reason: "(EC)DHE with the PSK") { sh in
+            XCTAssertTrue(sh.extensions.has(ExtensionType.preSharedKey), "the server resumed")
+            XCTAssertFalse(sh.extensions.has(ExtensionType.keyShare), "psk_ke: no key share")
+            let share = KeyShareEntry(group: NamedGroup.x25519.rawValue, keyExchange: [UInt8](repeating: 9, count: 32))
+            sh.extensions.insert(Extension(type: ExtensionType.keyShare, data: ExtensionCodec.encodeServerKeyShare(share)), at: 0)
+        }
+    }
+
     func testServerHelloVersionNotOffered() throws {
         try assertClientRejectsServerHello(.illegalParameter, reason: "supported_versions") { sh in
             sh.extensions = sh.extensions.replacing(ExtensionType.supportedVersions, with: ExtensionCodec.encode16(0x0303))

@@ -117,6 +117,114 @@ final class ResumptionTests: XCTestCase {
         }
     }
 
+    /// psk_ke (RFC 8446 4.2.9): used only when both sides allow it; a resumption without
+    /// (EC)DHE has no group and no key_share, and still carries data and early data.
+    func testTLS13PSKWithoutKeyExchange() throws {
+        var (c, s) = configs(version: .tls13)
+        s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        s.sessionTicketCount = 8
+        s.maxEarlyDataSize = 1024
+        s.antiReplay = SingleUseTicketRegistry(clock: { [unowned self] in self.clock })
+        let (c1, _) = try connect(c, s, seed: "k1")
+        XCTAssertEqual(c1.negotiated?.group, .x25519)
+        func resume(client: [PSKKeyExchangeMode], server: [PSKKeyExchangeMode], seed: String,
+                    early: [UInt8] = []) throws -> (TLSConnection, TLSConnection) {
+            var c2 = c, s2 = s
+            c2.pskKeyExchangeModes = client
+            s2.pskKeyExchangeModes = server
+            c2.earlyData = early
+            clock += 1000
+            return try connect(c2, s2, seed: seed)
+        }
+        // Both allow psk_ke and the server prefers it: no group, no key share.
+        var (c2, s2) = try resume(client: [.psk, .pskDHE], server: [.psk, .pskDHE], seed: "k2")
+        XCTAssertEqual(c2.negotiated?.resumed, true)
+        XCTAssertEqual(s2.negotiated?.resumed, true)
+        XCTAssertNil(c2.negotiated?.group)
+        XCTAssertNil(s2.negotiated?.group)
+        try c2.write([1, 2]); try s2.receive(c2.takeOutput())
+        XCTAssertEqual(s2.read(), [1, 2])
+        XCTAssertEqual(try c2.exportKeyingMaterial(label: "EXPERIMENTAL k", context: [], length: 16),
+                       try s2.exportKeyingMaterial(label: "EXPERIMENTAL k", context: [], length: 16))
+        // The server prefers psk_dhe_ke: a fresh exchange.
+        (c2, s2) = try resume(client: [.psk, .pskDHE], server: [.pskDHE, .psk], seed: "k3")
+        XCTAssertEqual(c2.negotiated?.resumed, true)
+        XCTAssertEqual(c2.negotiated?.group, .x25519)
+        // The server does not allow psk_ke, the client offers nothing else: a full handshake.
+        let calls = verifier.calls
+        (c2, s2) = try resume(client: [.psk], server: [.pskDHE], seed: "k4")
+        XCTAssertEqual(c2.negotiated?.resumed, false)
+        XCTAssertEqual(c2.negotiated?.group, .x25519)
+        XCTAssertEqual(verifier.calls, calls + 1, "a full handshake checks the certificate")
+        // Only psk_ke on both sides, with early data.
+        (c2, s2) = try resume(client: [.psk], server: [.psk], seed: "k5", early: Array("early".utf8))
+        XCTAssertEqual(c2.negotiated?.resumed, true)
+        XCTAssertNil(c2.negotiated?.group)
+        XCTAssertEqual(c2.negotiated?.earlyDataAccepted, true)
+        XCTAssertEqual(s2.read(), Array("early".utf8))
+    }
+
+    /// A psk_ke hello may leave out supported_groups and key_share (RFC 8446 9.2); the
+    /// server then resumes, or, with no PSK it can use alone, names the missing extension.
+    func testTLS13PSKOnlyHelloWithoutGroups() throws {
+        var (c, s) = configs(version: .tls13)
+        s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        let (c1, _) = try connect(c, s, seed: "g1")
+        c.resumeSession = try XCTUnwrap(c1.sessions.last)
+        c.pskKeyExchangeModes = [.psk]
+        c.overrideClientHelloExtensions = { ours, _ in
+            ours.filter { $0.type != ExtensionType.supportedGroups && $0.type != ExtensionType.keyShare }
+        }
+        s.pskKeyExchangeModes = [.psk]
+        let (c2, s2) = try connect(c, s, seed: "g2")
+        XCTAssertEqual(s2.negotiated?.resumed, true)
+        XCTAssertNil(s2.negotiated?.group)
+        XCTAssertEqual(c2.status, .established)
+
+        // The server does not allow psk_ke: the hello lacks what a full handshake needs.
+        s.pskKeyExchangeModes = [.pskDHE]
+        XCTAssertThrowsError(try connect(c, s, seed: "g3")) { e in
+            XCTAssertEqual((e as? HandshakeError)?.alert, .missingExtension, "\(e)")
+        }
+        // key_share without supported_groups is malformed whatever the modes.
+        s.pskKeyExchangeModes = [.psk]
+        c.overrideClientHelloExtensions = { ours, _ in ours.filter { $0.type != ExtensionType.supportedGroups } }
+        XCTAssertThrowsError(try connect(c, s, seed: "g4")) { e in
+            XCTAssertEqual((e as? HandshakeError)?.alert, .missingExtension, "\(e)")
+        }
+        // Modes must be given, once each.
+        var bad = TLSConfiguration()
+        bad.pskKeyExchangeModes = []
+        XCTAssertThrowsError(try bad.validate())
+        bad.pskKeyExchangeModes = [.psk, .psk]
+        XCTAssertThrowsError(try bad.validate())
+    }
+
+    /// The server prefers psk_dhe_ke but the client sent no share it can use: rather than a
+    /// HelloRetryRequest, it resumes with psk_ke when both allow it.
+    func testTLS13PSKOnlyInsteadOfHelloRetryRequest() throws {
+        var (c, s) = configs(version: .tls13)
+        s.ticketProtector = TicketKeyRing(now: { [unowned self] in Int64(self.clock / 1000) })
+        let (c1, _) = try connect(c, s, seed: "h1")
+        c.resumeSession = try XCTUnwrap(c1.sessions.last)
+        c.groups = [.secp256r1, .x25519]
+        c.keyShareGroups = [.secp256r1]
+        s.groups = [.x25519]
+        c.pskKeyExchangeModes = [.pskDHE, .psk]
+        s.pskKeyExchangeModes = [.pskDHE, .psk]
+        let (c2, s2) = try connect(c, s, seed: "h2")
+        XCTAssertEqual(c2.negotiated?.resumed, true)
+        XCTAssertNil(s2.negotiated?.group, "psk_ke")
+        XCTAssertEqual(s2.negotiated?.usedHelloRetryRequest, false)
+        // Without psk_ke the same hello gets a HelloRetryRequest, then psk_dhe_ke on x25519.
+        s.pskKeyExchangeModes = [.pskDHE]
+        c.resumeSession = try XCTUnwrap(c2.sessions.last ?? c1.sessions.first)
+        let (c3, s3) = try connect(c, s, seed: "h3")
+        XCTAssertEqual(c3.negotiated?.resumed, true)
+        XCTAssertEqual(s3.negotiated?.group, .x25519)
+        XCTAssertEqual(s3.negotiated?.usedHelloRetryRequest, true)
+    }
+
     /// TLS 1.2 configurations whose server resumes by tickets or by its session-ID cache.
     func configs12(useTickets: Bool) -> (TLSConfiguration, TLSConfiguration) {
         var (c, s) = configs(version: .tls12)

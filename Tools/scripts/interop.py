@@ -1277,6 +1277,8 @@ def sess_ossl_client(ctx, tls, mode):
         args += ["--no-tickets"]
     if mode == "early":
         args += ["--max-early-data", "16384"]
+    if mode == "psk-ke":
+        args += ["--psk-modes", "psk_ke:psk_dhe_ke"]
     server, port = our_server(ctx, args, max_connections=2)
     sess = _tmpfile(ctx, "ossl.sess")
     version = ["-tls1_3"] if tls == "1.3" else ["-tls1_2"]
@@ -1290,6 +1292,8 @@ def sess_ossl_client(ctx, tls, mode):
         with open(early, "wb") as f:
             f.write(b"early-data-line\n")
         extra = ["-early_data", early]
+    if mode == "psk-ke":
+        extra = ["-allow_no_dhe_kex"]   # offers psk_dhe_ke and psk_ke; our server prefers psk_ke
     line2 = b"second-" + secrets.token_hex(8).encode() + b"\n"
     p2, _ = ossl_client(ctx, port, version + ["-sess_in", sess] + extra, [("send", line2), ("echo", line2)])
     if "Reused, TLSv" + tls not in p2.text:
@@ -1300,7 +1304,9 @@ def sess_ossl_client(ctx, tls, mode):
         if b"early-data-line" not in p2.out:
             fail("our server did not echo the early data")
     fields = server_handshake(ctx, server, 2)
-    check_server(fields, resumed="yes", early_data="accepted" if mode == "early" else "none")
+    check_server(fields, resumed="yes", early_data="accepted" if mode == "early" else "none",
+                 # TLS 1.3 resumes with (EC)DHE unless psk_ke; a TLS 1.2 resumption has no key exchange.
+                 group="none" if mode == "psk-ke" or tls == "1.2" else re.compile(r"^(?!none$)"))
 
 
 def sess_our_client(ctx, tls, mode):
@@ -1312,6 +1318,8 @@ def sess_our_client(ctx, tls, mode):
         args += ["-no_ticket"]
     if mode == "early":
         args += ["-early_data"]
+    if mode == "psk-ke":
+        args += ["-allow_no_dhe_kex"]
     server, port = ossl_server(ctx, args, naccept=2, www=(mode != "early"))
     sess = _tmpfile(ctx, "ours.sess")
     flag = ["--tls1_3"] if tls == "1.3" else ["--tls1_2"]
@@ -1324,9 +1332,16 @@ def sess_our_client(ctx, tls, mode):
         with open(early, "wb") as f:
             f.write(b"zero-rtt-line\n")
         extra = ["--early-data", early]
+    if mode in ("psk-ke", "psk-ke-refused"):
+        extra = ["--psk-modes", "psk_ke"]
     res2 = our_client(ctx, port, flag + ["--sess-in", sess] + extra, get=None if mode == "early" else "/",
                       payload=b"again\n" if mode == "early" else b"")
-    check_client(res2, protocol="TLSv" + tls, resumed="yes", signature_scheme="none")
+    if mode == "psk-ke-refused":
+        # s_server without -allow_no_dhe_kex cannot use a psk_ke-only offer: a full handshake.
+        check_client(res2, protocol="TLSv1.3", resumed="no", group="x25519")
+        return
+    check_client(res2, protocol="TLSv" + tls, resumed="yes", signature_scheme="none",
+                 group="none" if mode == "psk-ke" else None)
     if mode == "early":
         check_client(res2, early_data="accepted")
         server.expect(r"zero-rtt-line", ctx.until(5))
@@ -1474,9 +1489,10 @@ def build_cases():
                 peer=peer, tls=tls, cert="rogue-client")
     add("fail-tls13-client-vs-tls12-server", f_version_mismatch)
     for tls in ("1.3", "1.2"):
-        for mode in (("ticket", "early") if tls == "1.3" else ("ticket", "id")):
+        for mode in (("ticket", "early", "psk-ke") if tls == "1.3" else ("ticket", "id")):
             add("sess-s%s-ossl-%s" % (tls.replace(".", ""), mode), sess_ossl_client, quick=(mode != "id"), tls=tls, mode=mode)
             add("sess-c%s-ossl-%s" % (tls.replace(".", ""), mode), sess_our_client, quick=(mode == "early"), tls=tls, mode=mode)
+    add("sess-c13-ossl-psk-ke-refused", sess_our_client, tls="1.3", mode="psk-ke-refused")
     add("sess-shared-ticket-keys-ours", sess_shared_ticket_keys, quick=True, client="ours")
     add("sess-shared-ticket-keys-ossl", sess_shared_ticket_keys, client="ossl")
     add("ocsp-s-ossl", ocsp_cases, side="server")

@@ -12,9 +12,11 @@ usage: tls-client HOST:PORT [--servername N] [--cafile F | --insecure] [--cert F
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--key-shares S] [--alpn LIST] [--get PATH]
                   [--keyupdate] [--renegotiate] [--wait SEC] [--keylog FILE] [--record FILE] [--quiet]
                   [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache] [--status]
-                  [--record-size-limit N]
+                  [--record-size-limit N] [--psk-modes psk_dhe_ke:psk_ke]
   Sends standard input (or an HTTP GET for PATH), prints what comes back, then a status
   block (protocol, cipher, group, ALPN, peer subject and issuer, verification, resumed).
+  --psk-modes: the TLS 1.3 PSK modes offered with --sess-in (default psk_dhe_ke; psk_ke
+  lets the server resume without (EC)DHE).
   Exits 0 on success, 1 on a TLS or certificate failure (named), 2 on bad usage.
 """
 
@@ -52,6 +54,7 @@ while !args.isEmpty {
     case "--tls1_3": config.minVersion = .tls13; config.maxVersion = .tls13
     case "--ciphers": do { config.cipherSuites = try ToolOptions.cipherSuites(value(a)) } catch { die("\(error)", 2) }
     case "--groups": do { config.groups = try ToolOptions.groups(value(a)); config.keyShareGroups = [config.groups[0]] } catch { die("\(error)", 2) }
+    case "--psk-modes": do { config.pskKeyExchangeModes = try ToolOptions.pskModes(value(a)) } catch { die("\(error)", 2) }
     case "--key-shares": do { config.keyShareGroups = try ToolOptions.groups(value(a)) } catch { die("\(error)", 2) }
     case "--alpn": config.alpnProtocols = ToolOptions.alpn(value(a))
     case "--get": getPath = value(a)

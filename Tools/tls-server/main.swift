@@ -14,7 +14,7 @@ usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafi
                   [--hrr] [--no-renegotiation] [--cert-out FILE] [--keylog FILE] [--record FILE] [--timeout SEC]
                   [--max-connections N] [--quiet] [--ticket-keys FILE] [--rotate-ticket-keys] [--no-tickets]
                   [--session-cache SIZE] [--max-early-data N] [--ocsp FILE] [--record-size-limit N]
-                  [--max-concurrent N]
+                  [--max-concurrent N] [--psk-modes psk_dhe_ke:psk_ke]
   With no --cert, a self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1 is
   made at start and its PEM written to --cert-out (default ./tls-server-cert.pem).
   --www answers each HTTP request with a page describing the connection; --echo (the
@@ -24,6 +24,8 @@ usage: tls-server [--host H] [--port P] [--cert F --key F [--pass P]]... [--cafi
   every server process given the same file; --rotate-ticket-keys adds a new key to it and exits),
   or in memory; --no-tickets turns them off; --session-cache SIZE bounds the TLS 1.2 session-ID
   cache (0 = none). --max-early-data N accepts up to N bytes of 0-RTT data (single-use tickets).
+  --psk-modes: TLS 1.3 PSK modes in preference order (default psk_dhe_ke; psk_ke resumes
+  without (EC)DHE, for clients such as OpenSSL's -allow_no_dhe_kex).
   One thread per connection, at most --max-concurrent (default 4096) at once: past that, new
   connections wait in the listen queue until one ends (no thread or fd exhaustion).
 """
@@ -94,6 +96,7 @@ while !args.isEmpty {
     case "--record-size-limit": guard let n = Int(value(a)), n >= 64 else { fail("bad --record-size-limit") }; config.recordSizeLimit = n
     case "--rotate-ticket-keys": rotateKeys = true
     case "--no-tickets": tickets = false
+    case "--psk-modes": do { config.pskKeyExchangeModes = try ToolOptions.pskModes(value(a)) } catch { fail("\(error)") }
     case "--session-cache": guard let n = Int(value(a)), n >= 0 else { fail("bad --session-cache") }; sessionCacheSize = n
     case "--max-early-data": guard let n = UInt32(value(a)) else { fail("bad --max-early-data") }; config.maxEarlyDataSize = n
     case "-h", "--help": print(usage); exit(0)
