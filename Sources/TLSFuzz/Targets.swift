@@ -190,6 +190,8 @@ public enum FuzzPeers {
         c.sessionTicketCount = 1
         c.helloRetryCookie = { Array("cookie".utf8) + $0 }
         c.recordSizeLimit = 4096
+        // psk_ke reachable too: used when a resuming hello has no share we can use.
+        c.pskKeyExchangeModes = [.pskDHE, .psk]
         return c
     }
 
