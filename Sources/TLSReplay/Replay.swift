@@ -196,6 +196,12 @@ public struct TraceReplay {
             try replayClientCapture(TLSConfiguration(), ch1: ch1, ch2: ch2)
             return
         }
+        if side == .server && trace.value("server_random_stream") != nil {
+            // A capture written by `tls-server --record`: our server, fed the recorded randomness
+            // and the recorded client records, must produce the same server records.
+            try replayServerCapture(ch1: ch1, sh: sh)
+            return
+        }
         if trace.value("client_random_stream") != nil || trace.value("server_random_stream") != nil {
             throw ReplayFailure(field: "side", message: "a capture replays only on the side that recorded it")
         }
@@ -353,6 +359,101 @@ public struct TraceReplay {
         try checkLoggedSecrets(log, side: .client)
     }
 
+    /// Our server again, configured from what the capture shows it chose (suite, group, ALPN,
+    /// record size limit, certificate request, tickets); its certificate key signs nothing:
+    /// the recorded CertificateVerify is handed back once it verifies over our content.
+    /// TLS 1.3 full handshakes only: a resumption would need the ticket key, TLS 1.2 other hooks.
+    private mutating func replayServerCapture(ch1: ClientHello, sh: ServerHello) throws {
+        let version = try sh.extensions.first(ExtensionType.supportedVersions).map { data -> UInt16 in var r = ByteReader(data); return try r.u16() }
+        guard version == 0x0304 else {
+            throw ReplayFailure(field: "server_hello", message: "server captures replay for TLS 1.3 only")
+        }
+        guard !sh.extensions.has(ExtensionType.preSharedKey) else {
+            throw ReplayFailure(field: "server_hello", message: "a resumed connection does not replay (the ticket key is not in the capture)")
+        }
+        guard let suite = CipherSuite(rawValue: sh.cipherSuite) else {
+            throw ReplayFailure(field: "server_hello", message: "unknown cipher suite \(sh.cipherSuite)")
+        }
+        var config = TLSConfiguration()
+        config.minVersion = .tls13
+        config.cipherSuites = [suite]
+        // The group: the one a HelloRetryRequest asked for, else the ServerHello's share.
+        let groupHello = try trace.value("hello_retry_request").map { try ServerHello(body: Array($0.dropFirst(4))) } ?? sh
+        let groupCode = try groupHello.extensions.first(ExtensionType.keyShare).map { data -> UInt16 in var r = ByteReader(data); return try r.u16() }
+        guard let group = groupCode.flatMap(NamedGroup.init(rawValue:)) else {
+            throw ReplayFailure(field: "server_hello", message: "no key share group we know")
+        }
+        config.groups = [group]
+        if let hrr = trace.value("hello_retry_request") {
+            let hello = try ServerHello(body: Array(hrr.dropFirst(4)))
+            if let cookie = hello.extensions.first(ExtensionType.cookie) {
+                var r = ByteReader(cookie)
+                let value = try r.vector16()
+                config.helloRetryCookie = { _ in value }
+            }
+        }
+        let ee = try EncryptedExtensions(body: Array(try trace.require("encrypted_extensions").dropFirst(4)))
+        if let alpn = ee.extensions.first(ExtensionType.alpn) {
+            var r = ByteReader(alpn); var list = try r.sub16()
+            config.alpnProtocols = [String(decoding: try list.vector8(), as: UTF8.self)]
+        }
+        if let limit = ee.extensions.first(ExtensionType.recordSizeLimit) {
+            var r = ByteReader(limit)
+            config.recordSizeLimit = Int(try r.u16())
+        }
+        config.extraEncryptedExtensions = ee.extensions.filter {
+            ![ExtensionType.serverName, ExtensionType.alpn, ExtensionType.earlyData, ExtensionType.recordSizeLimit].contains($0.type)
+        }
+        if let crBytes = trace.value("certificate_request") {
+            let cr = try CertificateRequest13(body: Array(crBytes.dropFirst(4)))
+            config.clientAuthentication = .request
+            config.overrideCertificateRequestExtensions = cr.extensions
+            config.peerVerifier = CaptureVerifier()
+        }
+
+        // The certificate as sent (and its stapled OCSP response), signed by the recording.
+        let certMessage = try Certificate13(body: Array(try trace.require("certificate").dropFirst(4)))
+        let chain = certMessage.entries.map(\.data)
+        guard let leafDER = chain.first, let leafKey = try Certificate(derEncoded: leafDER).publicKey else {
+            throw ReplayFailure(field: "certificate", message: "no leaf certificate with a key we use")
+        }
+        let cv = try CertificateVerify(body: Array(try trace.require("certificate_verify").dropFirst(4)))
+        var certified = CertifiedKey(chain: chain, publicKey: leafKey) { scheme, content in
+            guard scheme.rawValue == cv.scheme else {
+                throw ReplayFailure(field: "message certificate_verify", message: "our server chose \(scheme), the capture \(cv.scheme)")
+            }
+            try leafKey.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
+            return cv.signature
+        }
+        if let status = certMessage.entries.first?.extensions.first(ExtensionType.statusRequest) {
+            var r = ByteReader(status)
+            guard try r.u8() == 1 else { throw ReplayFailure(field: "certificate", message: "stapled status is not OCSP") }
+            certified.ocspResponse = try r.vector24()
+        }
+        config.certificates = [certified]
+
+        // Tickets: as many as were sent, the recorded ticket bytes (sealed under a key the
+        // capture does not hold); age_add and nonces come from the random stream and counter.
+        let tickets = try trace.entries.filter { $0.kind == .message && $0.name.hasPrefix("new_session_ticket") }
+            .map { try NewSessionTicket13(body: Array($0.value.dropFirst(4))) }
+        config.sessionTicketCount = tickets.count
+        if let first = tickets.first {
+            config.sessionTicketLifetime = first.lifetime
+            // A protector, as tls-server has: it draws each session's unique ID from the stream too.
+            config.ticketProtector = TicketQueue(tickets.map(\.ticket))
+            if let early = first.extensions.first(ExtensionType.earlyData) {
+                var r = ByteReader(early)
+                config.maxEarlyDataSize = try r.u32()
+                config.antiReplay = TicketQueue.NoEarlyData()
+            }
+        }
+        var log: [String: [UInt8]] = [:]
+        config.keyLog = { label, _, secret in log[label] = secret }
+        let conn = TLSConnection(role: .server, config: config, random: ScriptedRandom(script: try trace.require("server_random_stream")))
+        try run(conn, ours: "server_", theirs: "client_", handshakeOnly: true)
+        try checkLoggedSecrets(log, side: .server)
+    }
+
     private func privateKey(for group: NamedGroup, side: String) throws -> [UInt8] {
         switch group {
         case .x25519: return try trace.require("\(side)_x25519_private")
@@ -457,6 +558,20 @@ final class TraceTicket: TicketProtector, EarlyDataAntiReplay {
 
 /// For captures: accept the recorded chain (a replay checks bytes, not trust)
 /// and take the leaf's key from it.
+/// "Seals" by handing out the recorded tickets in order (nil when they run out: no ticket
+/// is sent); opens nothing.
+final class TicketQueue: TicketProtector {
+    private var tickets: [[UInt8]]
+    init(_ tickets: [[UInt8]]) { self.tickets = tickets }
+    func seal(_ plaintext: [UInt8]) -> [UInt8]? { tickets.isEmpty ? nil : tickets.removeFirst() }
+    func open(_ ticket: [UInt8]) -> [UInt8]? { nil }
+
+    /// Tickets announce early data as recorded; none is ever accepted in a replay.
+    final class NoEarlyData: EarlyDataAntiReplay {
+        func firstUse(_ id: [UInt8], expiresAtMillis: UInt64) -> Bool { false }
+    }
+}
+
 struct CaptureVerifier: PeerCertificateVerifier {
     func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
         guard let leaf = chain.first, let cert = try? Certificate(derEncoded: leaf), let key = cert.publicKey else {

@@ -140,4 +140,95 @@ final class CaptureReplayTests: XCTestCase {
             XCTAssertEqual((e as? ReplayFailure)?.field, "record client_1")
         }
     }
+    /// What `tls-server --record` writes: the server's view, its randomness recorded.
+    func serverCapture(version: ProtocolVersion = .tls13, hrr: Bool = false, clientAuth: Bool = false,
+                       tickets: Int = 2, recordLimit: Int? = nil) throws -> Trace {
+        let made = try SelfSignedCertificate.make(now: Int64(Date().timeIntervalSince1970), random: ScriptedRandom(seed: [7]))
+        var s = TLSConfiguration()
+        s.certificates = [try CertifiedKey(certificates: [made.certificate], privateKey: made.privateKey)]
+        s.alpnProtocols = ["h2", "http/1.1"]
+        s.ticketProtector = LimitsTestTickets()
+        s.sessionTicketCount = tickets
+        s.recordSizeLimit = recordLimit
+        s.insistOnPreferredGroup = hrr
+        s.helloRetryCookie = hrr ? { Array("cookie".utf8) + $0.prefix(4) } : nil
+        var c = TLSConfiguration()
+        c.minVersion = version; c.maxVersion = version
+        c.serverName = "localhost"
+        c.alpnProtocols = ["http/1.1"]
+        c.recordSizeLimit = recordLimit.map { $0 + 100 }
+        c.peerVerifier = X509PeerVerifier(trustStore: TrustStore(certificates: [made.certificate]))
+        if hrr { c.groups = [.secp256r1, .x25519]; c.keyShareGroups = [.secp256r1] }
+        if clientAuth {
+            let clientCert = try SelfSignedCertificate.make(names: ["client"], now: Int64(Date().timeIntervalSince1970),
+                                                            random: ScriptedRandom(seed: [5]))
+            c.certificates = [try CertifiedKey(certificates: [clientCert.certificate], privateKey: clientCert.privateKey)]
+            s.clientAuthentication = .request
+            s.peerVerifier = CaptureVerifier()  // the made certificate is for serverAuth
+        }
+        let recorder = TraceRecorder()
+        s.keyLog = { label, _, secret in recorder.secret(label: label, value: secret) }
+        let random = RecordingRandom(ScriptedRandom(seed: Array("server-capture-\(version)-\(hrr)-\(clientAuth)".utf8)))
+        let client = TLSConnection(role: .client, config: c, random: ScriptedRandom(seed: [4]))
+        let server = TLSConnection(role: .server, config: s, random: random)
+        server.onHandshakeMessage = { sent, raw in recorder.message(sent: sent, role: .server, raw: raw) }
+        try client.start()
+        for _ in 0..<8 {
+            let a = client.takeOutput()
+            if !a.isEmpty { recorder.wire(sent: false, role: .server, bytes: a); try server.receive(a) }
+            let b = server.takeOutput()
+            if !b.isEmpty { recorder.wire(sent: true, role: .server, bytes: b); try client.receive(b) }
+        }
+        XCTAssertEqual(server.status, .established)
+        XCTAssertEqual(server.negotiated?.usedHelloRetryRequest, hrr)
+        recorder.add("param", "server_random_stream", random.handedOut)
+        return try Trace(text: recorder.render(header: "test server capture"))
+    }
+
+    /// Captures written the way `tls-server --record` writes them replay on the server side:
+    /// the suite, group, ALPN, record size limit, HelloRetryRequest cookie, certificate
+    /// request and tickets are taken from the capture, the signature is the recorded one.
+    func testServerCapturesReplay() throws {
+        for (hrr, auth, tickets, limit) in [(false, false, 2, nil), (true, false, 1, 1000), (false, true, 0, nil), (true, true, 2, 512)] as [(Bool, Bool, Int, Int?)] {
+            let what = "hrr \(hrr), client auth \(auth), tickets \(tickets), limit \(String(describing: limit))"
+            let trace = try serverCapture(hrr: hrr, clientAuth: auth, tickets: tickets, recordLimit: limit)
+            var replay = TraceReplay(trace: trace)
+            try replay.replay(.server)
+            XCTAssertTrue(replay.checks.contains("record server_1"), what)
+            XCTAssertTrue(replay.checks.contains("message server_finished sent by our server"), what)
+            XCTAssertTrue(replay.checks.contains("server connection secret server_application_traffic_secret_0"), what)
+            XCTAssertEqual(replay.checks.contains("message hello_retry_request sent by our server"), hrr, what)
+            XCTAssertEqual(replay.checks.contains("message certificate_request sent by our server"), auth, what)
+            XCTAssertEqual(replay.checks.contains("message new_session_ticket sent by our server"), tickets > 0, what)
+            // A capture replays only on the side that recorded it.
+            var other = TraceReplay(trace: trace)
+            XCTAssertThrowsError(try other.replay(.client), what) { e in XCTAssertEqual((e as? ReplayFailure)?.field, "side") }
+        }
+    }
+
+    func testATamperedServerCaptureFails() throws {
+        let text = try serverCapture().render()
+        // One byte of the server's randomness (its key share) changed: the transcript differs,
+        // so the recorded signature no longer verifies over what our server would sign.
+        guard let range = text.range(of: "param server_random_stream = ") else { return XCTFail("no stream") }
+        var tampered = text
+        let i = tampered.index(range.upperBound, offsetBy: 10)
+        tampered.replaceSubrange(i...i, with: tampered[i] == "0" ? "1" : "0")
+        var replay = TraceReplay(trace: try Trace(text: tampered))
+        XCTAssertThrowsError(try replay.replay(.server)) { e in
+            XCTAssertEqual((e as? ReplayFailure)?.field, "record client_1", "\(e)")
+            XCTAssertTrue("\(e)".contains("signing failed"), "\(e)")
+        }
+        // TLS 1.2 server captures are refused by name, not replayed wrongly.
+        var twelve = TraceReplay(trace: try serverCapture(version: .tls12))
+        XCTAssertThrowsError(try twelve.replay(.server)) { e in
+            XCTAssertEqual((e as? ReplayFailure)?.field, "server_hello", "\(e)")
+        }
+    }
+}
+
+/// Tickets in the clear (the replay never opens them).
+final class LimitsTestTickets: TicketProtector {
+    func seal(_ plaintext: [UInt8]) -> [UInt8]? { Array("T".utf8) + plaintext.prefix(40) }
+    func open(_ ticket: [UInt8]) -> [UInt8]? { nil }
 }

@@ -1347,6 +1347,38 @@ def sess_our_client(ctx, tls, mode):
         server.expect(r"zero-rtt-line", ctx.until(5))
 
 
+def capture_replay(ctx, side, hrr=False, peer="ossl"):
+    """A handshake recorded with --record against OpenSSL or GnuTLS (our server with their
+    client, our client with s_server) replays byte for byte through tls-replay on the
+    recording side."""
+    trace = _tmpfile(ctx, "capture.trace")
+    replay_bin = os.path.join(os.path.dirname(ctx.env.server_bin), "tls-replay")
+    if side == "server":
+        args = ["--tls1_3", "--record", trace, "--alpn", "h2,http/1.1"] + (["--hrr"] if hrr else [])
+        server, port = our_server(ctx, args, max_connections=1)
+        line = b"capture-" + secrets.token_hex(8).encode() + b"\n"
+        extra = ["-tls1_3", "-alpn", "http/1.1"] + (["-groups", "P-256:X25519"] if hrr else [])
+        if peer == "gnutls":
+            gnutls_client(ctx, port, "NORMAL:-VERS-ALL:+VERS-TLS1.3", ["--alpn", "http/1.1"], [("send", line), ("echo", line)])
+        else:
+            ossl_client(ctx, port, extra, [("send", line), ("echo", line)])
+        check_server(server_handshake(ctx, server, 1), hello_retry="yes" if hrr else "no", alpn="http/1.1")
+        server.wait_exit(ctx.until(10))
+    else:
+        c, k = ctx.env.cert("ec256")
+        server, port = ossl_server(ctx, ["-tls1_3", "-cert", c, "-key", k], www=True)
+        res = our_client(ctx, port, ["--tls1_3", "--record", trace], get="/")
+        check_client(res, protocol="TLSv1.3")
+    if not os.path.exists(trace):
+        fail("no capture written to %s" % trace)
+    p, rc = ctx.run([replay_bin, "--side", side, trace], timeout=30, name="tls-replay")
+    out = bytes(p.out).decode("utf-8", "replace")
+    if rc != 0 or "PASS" not in out:
+        fail("tls-replay --side %s of the capture: %s" % (side, tail(out + p.errtext)))
+    if hrr and "ok message hello_retry_request sent by our server" not in out:
+        fail("the replay did not check the HelloRetryRequest: %s" % tail(out))
+
+
 def sess_shared_ticket_keys(ctx, client):
     """A session begun on one tls-server process resumes on a second one that shares
     the ticket-key file (both TLS 1.3 PSK and TLS 1.2 tickets)."""
@@ -1493,6 +1525,10 @@ def build_cases():
             add("sess-s%s-ossl-%s" % (tls.replace(".", ""), mode), sess_ossl_client, quick=(mode != "id"), tls=tls, mode=mode)
             add("sess-c%s-ossl-%s" % (tls.replace(".", ""), mode), sess_our_client, quick=(mode == "early"), tls=tls, mode=mode)
     add("sess-c13-ossl-psk-ke-refused", sess_our_client, tls="1.3", mode="psk-ke-refused")
+    add("capture-s13-ossl", capture_replay, quick=True, side="server")
+    add("capture-s13-ossl-hrr", capture_replay, side="server", hrr=True)
+    add("capture-c13-ossl", capture_replay, side="client")
+    add("capture-s13-gnutls", capture_replay, side="server", peer="gnutls")
     add("sess-shared-ticket-keys-ours", sess_shared_ticket_keys, quick=True, client="ours")
     add("sess-shared-ticket-keys-ossl", sess_shared_ticket_keys, client="ossl")
     add("ocsp-s-ossl", ocsp_cases, side="server")

@@ -41,7 +41,7 @@ run_suite() {
 }
 
 if [ -f Tools/scripts/interop.py ]; then
-  swift build --product tls-server && swift build --product tls-client || { failed=$((failed + 1)); }
+  swift build --product tls-server && swift build --product tls-client && swift build --product tls-replay || { failed=$((failed + 1)); }
   run_suite interop python3 Tools/scripts/interop.py --bin .build/debug
 fi
 if [ -f Tools/scripts/fuzz-ci.sh ]; then
