@@ -68,6 +68,8 @@ extension OID {
 
     // Access methods, policies
     public static let ocsp = OID("1.3.6.1.5.5.7.48.1")
+    /// id-pkix-ocsp-basic (RFC 6960 4.2.1).
+    public static let ocspBasic = OID("1.3.6.1.5.5.7.48.1.1")
     public static let caIssuers = OID("1.3.6.1.5.5.7.48.2")
     public static let anyPolicy = OID("2.5.29.32.0")
     public static let cpsQualifier = OID("1.3.6.1.5.5.7.2.1")

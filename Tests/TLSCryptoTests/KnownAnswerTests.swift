@@ -43,6 +43,14 @@ final class KnownAnswerTests: XCTestCase {
         }
     }
 
+    /// FIPS 180-2 appendix A vectors (SHA-1 serves only OCSP identifiers).
+    func testSHA1Identifier() throws {
+        XCTAssertEqual(Digest.sha1Identifier(Array("abc".utf8)), try [UInt8](hex: "a9993e364706816aba3e25717850c26c9cd0d89d"))
+        XCTAssertEqual(Digest.sha1Identifier(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       try [UInt8](hex: "84983e441c3bd26ebaae4aa1f95129e5e54670f1"))
+        XCTAssertEqual(Digest.sha1Identifier([UInt8]()), try [UInt8](hex: "da39a3ee5e6b4b0d3255bfef95601890afd80709"))
+    }
+
     func testDigestCopiesAreIndependent() {
         var a = Digest(.sha256)
         a.update(Array("ab".utf8))
