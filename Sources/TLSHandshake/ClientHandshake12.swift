@@ -51,6 +51,7 @@ final class ClientHandshake12 {
     private var sessionID: [UInt8]
     private let expectStatus: Bool
     private var ocspResponse: [UInt8]?
+    private var ocspStatus: StapledOCSPStatus?
     /// The record size limits negotiated in the ServerHello, to apply before anything else.
     private(set) var sizeLimits: [HandshakeAction] = []
 
@@ -196,6 +197,8 @@ final class ClientHandshake12 {
     }
 
     private func handleServerKeyExchange(_ m: ReceivedMessage) throws -> [HandshakeAction] {
+        // CertificateStatus, if any, came between Certificate and here.
+        if let peer { ocspStatus = try checkStapledOCSP(config, response: ocspResponse, peer: peer) }
         let ske = try ServerKeyExchangeECDHE(body: m.body)
         guard let g = NamedGroup(rawValue: ske.group), config.groups.contains(g) else {
             throw HandshakeError.illegal("ServerKeyExchange uses a group we did not offer")
@@ -303,7 +306,7 @@ final class ClientHandshake12 {
         state = .connected
         actions.append(.complete(NegotiatedParameters(version: .tls12, cipherSuite: suite, group: group, signatureScheme: peerScheme,
                                                       alpn: alpn, serverName: config.serverName, peer: peer, resumed: resumed,
-                                                      usedHelloRetryRequest: false, sessionID: sessionID, ocspResponse: ocspResponse)))
+                                                      usedHelloRetryRequest: false, sessionID: sessionID, ocspResponse: ocspResponse, ocspStatus: ocspStatus)))
         return actions
     }
 }

@@ -39,6 +39,7 @@ public final class ClientHandshake {
     private var earlyDataAccepted: Bool?
     private var sentCompatibilityCCS = false
     private var ocspResponse: [UInt8]?
+    private var ocspStatus: StapledOCSPStatus?
     /// After ServerHello, alerts must be protected with the client handshake keys
     /// (RFC 8446 6) even before our second flight installs them.
     public private(set) var alertCipher: RecordCipher?
@@ -465,7 +466,9 @@ public final class ClientHandshake {
         guard chain.reduce(0, { $0 + $1.count }) <= config.limits.maxCertificateChainBytes else {
             throw HandshakeError(.badCertificate, "certificate chain larger than \(config.limits.maxCertificateChainBytes) bytes")
         }
-        peer = try verifyPeerChain(config, chain: chain, serverName: config.serverName, peer: .server)
+        let identity = try verifyPeerChain(config, chain: chain, serverName: config.serverName, peer: .server)
+        ocspStatus = try checkStapledOCSP(config, response: ocspResponse, peer: identity)
+        peer = identity
         transcript.add(m.raw)
         state = .waitCertificateVerify
         return []
@@ -539,7 +542,7 @@ public final class ClientHandshake {
         actions.append(.complete(NegotiatedParameters(
             version: .tls13, cipherSuite: suite, group: group, signatureScheme: peerScheme, alpn: alpn,
             serverName: config.serverName, peer: peer, resumed: pskAccepted, usedHelloRetryRequest: receivedHelloRetryRequest,
-            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil, ocspResponse: ocspResponse)))
+            earlyDataAccepted: earlyDataSent ? (earlyDataAccepted ?? false) : nil, ocspResponse: ocspResponse, ocspStatus: ocspStatus)))
         return actions
     }
 

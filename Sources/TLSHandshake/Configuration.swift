@@ -60,6 +60,9 @@ public struct PeerIdentity {
     public var issuer: String
     /// True when the chain and name were verified against trust anchors.
     public var verified: Bool
+    /// The verified path as DER, leaf first and trust anchor last (empty when not verified
+    /// or when the verifier does not report it). The stapled OCSP check takes the issuer here.
+    public var verifiedPath: [[UInt8]] = []
     /// The verifier's verdict in words ("ok", or why verification was skipped).
     public var verdict: String
 
@@ -78,6 +81,31 @@ public protocol PeerCertificateVerifier {
 }
 
 public enum ClientAuthentication: Sendable { case none, request, require }
+
+/// What a client does with a stapled OCSP response (RFC 6066 8, RFC 6960).
+public enum StapledOCSPPolicy: Sendable {
+    /// Hand the response over as received; no check.
+    case handOver
+    /// When the chain was verified, check a stapled answer: `revoked` ends the handshake
+    /// with certificate_revoked, a forged, expired or mismatched response with
+    /// bad_certificate_status_response; no response, an error status or `unknown` let it go on.
+    case verifyIfPresent
+    /// Must-staple: as `verifyIfPresent`, and no usable `good` answer is
+    /// bad_certificate_status_response.
+    case require
+}
+
+/// The verdict on a stapled OCSP response, when the client asked for one.
+public enum StapledOCSPStatus: Equatable, Sendable {
+    /// Not checked, and why (the policy hands responses over, or the chain was not verified).
+    case notChecked(String)
+    /// Nothing usable was stapled (no response, or an unsigned error status such as tryLater).
+    case absent
+    /// The responder vouches for the certificate, from `thisUpdate` until `nextUpdate` (Unix seconds).
+    case good(thisUpdate: Int64, nextUpdate: Int64?)
+    /// The responder does not know the certificate.
+    case unknown
+}
 
 /// How a TLS 1.3 PSK (a resumption ticket) is used (RFC 8446 4.2.9).
 public enum PSKKeyExchangeMode: UInt8, Sendable, CaseIterable {
@@ -156,8 +184,10 @@ public struct TLSConfiguration {
     public var certificateAuthorities: [[UInt8]] = []
 
     /// Client: ask the server to staple an OCSP response (status_request, RFC 6066 8).
-    /// The response is handed over as received, in `NegotiatedParameters.ocspResponse`.
+    /// The response is handed over in `NegotiatedParameters.ocspResponse` and checked
+    /// as `stapledOCSPPolicy` says; the verdict is `NegotiatedParameters.ocspStatus`.
     public var requestOCSPStapling = false
+    public var stapledOCSPPolicy: StapledOCSPPolicy = .verifyIfPresent
 
     /// record_size_limit (RFC 8449) to advertise: the largest record we accept
     /// (64...16385). Nil: the client does not send it; a server still answers
@@ -274,8 +304,10 @@ public struct NegotiatedParameters {
     public var earlyDataAccepted: Bool? = nil
     /// TLS 1.2 session ID (empty when none).
     public var sessionID: [UInt8] = []
-    /// The stapled OCSP response, when the client asked and the server sent one (not validated here).
+    /// The stapled OCSP response, when the client asked and the server sent one.
     public var ocspResponse: [UInt8]? = nil
+    /// The client's verdict on it (nil when stapling was not requested or nothing was checked, as on resumption).
+    public var ocspStatus: StapledOCSPStatus? = nil
 }
 
 /// What a server seals into a TLS 1.3 session ticket.

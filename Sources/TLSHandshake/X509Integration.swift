@@ -40,8 +40,9 @@ public final class X509PeerVerifier: PeerCertificateVerifier {
                                            purpose: peer == .server ? .server : .client,
                                            time: time.map(X509Time.init(secondsSinceEpoch:)))
             guard let key = path.leaf.publicKey else { throw HandshakeError(.unsupportedCertificate, "unsupported public key") }
-            let identity = PeerIdentity(publicKey: key, chain: chain, subject: path.leaf.subject.rfc4514String,
+            var identity = PeerIdentity(publicKey: key, chain: chain, subject: path.leaf.subject.rfc4514String,
                                         issuer: path.leaf.issuer.rfc4514String, verified: true, verdict: "ok")
+            identity.verifiedPath = path.certificates.map(\.der)
             // Everything the check depends on but the time is in the key; it holds
             // again while every certificate of the path is within its validity.
             let from = path.certificates.map(\.notBefore.secondsSinceEpoch).max() ?? now
@@ -107,7 +108,7 @@ extension CertifiedKey {
         do { certs = try Certificate.parseMany(Array(certData)) } catch {
             throw CredentialError("\(certificateFile): \(error)")
         }
-        guard let leaf = certs.first else { throw CredentialError("\(certificateFile) holds no certificate") }
+        guard !certs.isEmpty else { throw CredentialError("\(certificateFile) holds no certificate") }
         let keyPath = keyFile ?? certificateFile
         guard let keyData = FileManager.default.contents(atPath: keyPath) else { throw CredentialError("cannot read key file \(keyPath)") }
         let key: PrivateKey
@@ -152,6 +153,50 @@ extension TLSConfiguration {
 
 /// Runs the configured verifier; an error that is not a `HandshakeError`
 /// (a user-supplied verifier's own) becomes bad_certificate.
+/// The client's check of a stapled OCSP response against the verified path, as
+/// `config.stapledOCSPPolicy` says; nil when no response was asked for.
+func checkStapledOCSP(_ config: TLSConfiguration, response: [UInt8]?, peer: PeerIdentity) throws -> StapledOCSPStatus? {
+    guard config.requestOCSPStapling else { return nil }
+    let required = config.stapledOCSPPolicy == .require
+    func unusable(_ why: String) throws -> StapledOCSPStatus {
+        if required { throw HandshakeError(.badCertificateStatusResponse, "OCSP stapling is required: \(why)") }
+        return .absent
+    }
+    if config.stapledOCSPPolicy == .handOver { return .notChecked("responses are handed over unchecked") }
+    guard peer.verified, peer.verifiedPath.count >= 2 else {
+        if required { throw HandshakeError(.badCertificateStatusResponse, "OCSP stapling is required, but there is no verified issuer to check it with") }
+        return .notChecked("the chain was not verified up to an issuer")
+    }
+    guard let response else { return try unusable("the server stapled no response") }
+    let parsed: OCSPResponse
+    do { parsed = try OCSPResponse(derEncoded: response) } catch {
+        throw HandshakeError(.badCertificateStatusResponse, "stapled OCSP response: \(error)")
+    }
+    guard parsed.status == .successful else { return try unusable("the responder answered \(parsed.status)") }
+    let leaf: Certificate, issuer: Certificate
+    do {
+        leaf = try Certificate(derEncoded: peer.verifiedPath[0])
+        issuer = try Certificate(derEncoded: peer.verifiedPath[1])
+    } catch {
+        throw HandshakeError(.internalError, "verified path does not parse: \(error)")
+    }
+    let now = X509Time(secondsSinceEpoch: Int64(config.clock() / 1000))
+    let answer: SingleOCSPResponse
+    do { answer = try parsed.check(leaf, issuer: issuer, at: now) } catch {
+        throw HandshakeError(.badCertificateStatusResponse, "stapled OCSP response: \(error)")
+    }
+    switch answer.status {
+    case .good:
+        return .good(thisUpdate: answer.thisUpdate.secondsSinceEpoch, nextUpdate: answer.nextUpdate?.secondsSinceEpoch)
+    case .revoked(let at, let reason):
+        throw HandshakeError(.certificateRevoked, "the stapled OCSP response says \(leaf.subject) was revoked at \(at)"
+                             + (reason.map { " (CRLReason \($0))" } ?? ""))
+    case .unknown:
+        if required { throw HandshakeError(.badCertificateStatusResponse, "OCSP stapling is required: the responder does not know the certificate") }
+        return .unknown
+    }
+}
+
 func verifyPeerChain(_ config: TLSConfiguration, chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
     do {
         return try config.effectiveVerifier.verify(chain: chain, serverName: serverName, peer: peer)

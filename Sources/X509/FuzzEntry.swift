@@ -28,6 +28,13 @@ public enum X509Fuzz {
             if let nc = c.nameConstraints { _ = NameConstraintChecker.check(c, against: nc) }
         }
         if (try? DistinguishedName(derEncoded: data)) != nil { parsed += 1 }
+        if let ocsp = try? OCSPResponse(derEncoded: data) {
+            parsed += 1
+            // The checks too, against a certificate the response carries (its own signer, often).
+            if let c = ocsp.basic?.certificates.first {
+                _ = try? ocsp.check(c, issuer: c, at: X509Time(secondsSinceEpoch: 1_800_000_000))
+            }
+        }
         if privateKey != nil { parsed += 1 }
         if publicKey != nil { parsed += 1 }
         if let text = String(validating: data, as: UTF8.self) {

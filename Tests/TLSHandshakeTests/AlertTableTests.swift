@@ -1030,6 +1030,22 @@ final class AlertTableTests: XCTestCase {
         }
     }
 
+    func testStapledOCSPSaysRevoked() throws {
+        for version in [ProtocolVersion.tls13, .tls12] {
+            assertAlert(try OCSPHandshake.attempt(version, server: "revoked", staple: try OCSPHandshake.file("revoked.der")),
+                        .certificateRevoked, "\(version)")
+        }
+    }
+
+    func testStapledOCSPUnusable() throws {
+        for version in [ProtocolVersion.tls13, .tls12] {
+            assertAlert(try OCSPHandshake.attempt(version, staple: try OCSPHandshake.file("by-other-ca.der")),
+                        .badCertificateStatusResponse, "\(version) forged")
+            assertAlert(try OCSPHandshake.attempt(version, staple: nil, policy: .require),
+                        .badCertificateStatusResponse, "\(version) required but absent")
+        }
+    }
+
     func testServerHelloVersionNotOffered() throws {
         try assertClientRejectsServerHello(.illegalParameter, reason: "supported_versions") { sh in
             sh.extensions = sh.extensions.replacing(ExtensionType.supportedVersions, with: ExtensionCodec.encode16(0x0303))

@@ -272,6 +272,7 @@ def openssl(args, cwd):
     r = subprocess.run(["openssl"] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     if r.returncode != 0:
         raise RuntimeError("openssl %s: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
+    return r.stdout.decode(errors="replace")
 
 
 def make_certificates(env):
@@ -1421,10 +1422,49 @@ def ocsp_cases(ctx, side):
                 fail("s_client saw no stapled response (TLS %s): %s" % (tls, tail(p.text)))
     else:
         c, k = ctx.env.cert("ec256")
+        good, revoked = make_ocsp_response(ctx, c, "good"), make_ocsp_response(ctx, c, "revoked")
         for tls in ("1.3", "1.2"):
-            server, port = ossl_server(ctx, ["-cert", c, "-key", k, "-status_file", der, "-tls1_3" if tls == "1.3" else "-tls1_2"])
+            version = "-tls1_3" if tls == "1.3" else "-tls1_2"
+            # An unsigned error status: handed over, not usable.
+            server, port = ossl_server(ctx, ["-cert", c, "-key", k, "-status_file", der, version])
             res = our_client(ctx, port, ["--status"], get="/")
-            check_client(res, protocol="TLSv" + tls, ocsp_response="5 bytes")
+            check_client(res, protocol="TLSv" + tls, ocsp_response="5 bytes", ocsp_status="none usable")
+            # A real response from the CA (openssl ocsp): checked against the verified issuer.
+            server, port = ossl_server(ctx, ["-cert", c, "-key", k, "-status_file", good, version])
+            res = our_client(ctx, port, ["--status", "--ocsp-policy", "require"], get="/")
+            if not res.get("ocsp status", "").startswith("good (this update "):
+                fail("TLS %s: ocsp status %r" % (tls, res.get("ocsp status")))
+            # The CA says revoked: the handshake fails with certificate_revoked.
+            server, port = ossl_server(ctx, ["-cert", c, "-key", k, "-status_file", revoked, version])
+            res = our_client(ctx, port, ["--status"], get="/", expect_ok=False)
+            if "certificate_revoked" not in res["stderr"]:
+                fail("TLS %s: revoked staple: %s" % (tls, res["stderr"]))
+            # Must-staple against a server that staples nothing.
+            server, port = ossl_server(ctx, ["-cert", c, "-key", k, version])
+            res = our_client(ctx, port, ["--ocsp-policy", "require"], get="/", expect_ok=False)
+            if "bad_certificate_status_response" not in res["stderr"]:
+                fail("TLS %s: required staple missing: %s" % (tls, res["stderr"]))
+
+
+def make_ocsp_response(ctx, cert, status):
+    """An OCSP response from the interop CA (openssl ocsp, one-shot responder) saying
+    `cert` is good or revoked, valid for a day."""
+    ca, ca_key = ctx.env.cert("ca")
+    d = ctx.env.tmp
+    tag = secrets.token_hex(4)
+    serial = openssl(["x509", "-in", cert, "-noout", "-serial"], d).split("=", 1)[1].strip()
+    index = os.path.join(d, "ocsp-%s-index.txt" % tag)
+    with open(index, "w") as f:
+        if status == "revoked":
+            f.write("R\t21260101000000Z\t260101000000Z,keyCompromise\t%s\tunknown\t/CN=localhost\n" % serial)
+        else:
+            f.write("V\t21260101000000Z\t\t%s\tunknown\t/CN=localhost\n" % serial)
+    req = os.path.join(d, "ocsp-%s.req" % tag)
+    out = os.path.join(d, "ocsp-%s-%s.der" % (tag, status))
+    openssl(["ocsp", "-issuer", ca, "-sha1", "-cert", cert, "-no_nonce", "-reqout", req], d)
+    openssl(["ocsp", "-index", index, "-CA", ca, "-rsigner", ca, "-rkey", ca_key, "-reqin", req,
+             "-respout", out, "-ndays", "1"], d)
+    return out
 
 
 def build_cases():

@@ -12,9 +12,12 @@ usage: tls-client HOST:PORT [--servername N] [--cafile F | --insecure] [--cert F
                   [--tls1_2|--tls1_3] [--ciphers S] [--groups S] [--key-shares S] [--alpn LIST] [--get PATH]
                   [--keyupdate] [--renegotiate] [--wait SEC] [--keylog FILE] [--record FILE] [--quiet]
                   [--sess-out FILE] [--sess-in FILE] [--early-data FILE] [--no-session-cache] [--status]
-                  [--record-size-limit N] [--psk-modes psk_dhe_ke:psk_ke]
+                  [--record-size-limit N] [--psk-modes psk_dhe_ke:psk_ke] [--ocsp-policy hand-over|verify|require]
   Sends standard input (or an HTTP GET for PATH), prints what comes back, then a status
   block (protocol, cipher, group, ALPN, peer subject and issuer, verification, resumed).
+  --status asks for a stapled OCSP response; --ocsp-policy says what is done with it: verify
+  (the default: checked against the verified issuer; revoked or forged fails, none is fine),
+  require (must-staple: only a good answer passes; implies --status) or hand-over (printed only).
   --psk-modes: the TLS 1.3 PSK modes offered with --sess-in (default psk_dhe_ke; psk_ke
   lets the server resume without (EC)DHE).
   Exits 0 on success, 1 on a TLS or certificate failure (named), 2 on bad usage.
@@ -69,6 +72,13 @@ while !args.isEmpty {
     case "--early-data": earlyDataFile = value(a)
     case "--no-session-cache": config.sessionCacheDisabled = true
     case "--status": config.requestOCSPStapling = true
+    case "--ocsp-policy":
+        switch value(a) {
+        case "hand-over": config.stapledOCSPPolicy = .handOver
+        case "verify": config.stapledOCSPPolicy = .verifyIfPresent
+        case "require": config.stapledOCSPPolicy = .require; config.requestOCSPStapling = true
+        default: die("--ocsp-policy is hand-over, verify or require", 2)
+        }
     case "--record-size-limit": guard let n = Int(value(a)), n >= 64 else { die("bad --record-size-limit", 2) }; config.recordSizeLimit = n
     case "-h", "--help": print(usage); exit(0)
     default:
@@ -198,8 +208,20 @@ if !quiet, let n = c.negotiated {
               "resumed: \(n.resumed ? "yes" : "no")",
               "early data: \(early)",
               "ocsp response: \(n.ocspResponse.map { "\($0.count) bytes" } ?? "none")",
+              "ocsp status: \(ocspStatusText(n.ocspStatus))",
               "record size limit: \(c.recordSizeLimits.map { "peer \($0.peer), ours \($0.ours)" } ?? "none")",
               "bytes received: \(received.count)"]
     print(lines.joined(separator: "\n"))
 }
 exit(0)
+
+func ocspStatusText(_ status: StapledOCSPStatus?) -> String {
+    switch status {
+    case nil: return "not requested"
+    case .notChecked(let why)?: return "not checked (\(why))"
+    case .absent?: return "none usable"
+    case .unknown?: return "unknown"
+    case .good(let thisUpdate, let nextUpdate)?:
+        return "good (this update \(thisUpdate)" + (nextUpdate.map { ", next update \($0))" } ?? ")")
+    }
+}
