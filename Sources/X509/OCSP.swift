@@ -61,6 +61,9 @@ public struct BasicOCSPResponse: Sendable {
     public let signature: [UInt8]
     /// Certificates that help verify the signature (a delegated responder's, usually).
     public let certificates: [Certificate]
+    /// responseExtensions marked critical: none is understood, so such a response is not
+    /// relied on (RFC 6960 4.4).
+    public let criticalExtensions: [OID]
 
     init(node: ASN1Node) throws {
         var seq = try node.sequence("BasicOCSPResponse")
@@ -106,12 +109,8 @@ public struct BasicOCSPResponse: Sendable {
         var singles: [SingleOCSPResponse] = []
         while let r = list.nextIfAny() { singles.append(try SingleOCSPResponse(node: r)) }
         responses = singles
-        if let ext = tbs.optional(Tag.context(1)) {
-            // responseExtensions (a nonce, usually): checked for shape, not used in stapling.
-            var explicit = try ext.reader(Tag.context(1), "responseExtensions")
-            _ = try explicit.next("Extensions").sequence("Extensions")
-            try explicit.finish()
-        }
+        // responseExtensions (a nonce, usually): none is acted on in stapling.
+        criticalExtensions = try ocspExtensions(tbs.optional(Tag.context(1)), "responseExtensions")
         try tbs.finish()
     }
 }
@@ -133,6 +132,8 @@ public struct SingleOCSPResponse: Sendable {
     public let status: CertStatus
     public let thisUpdate: X509Time
     public let nextUpdate: X509Time?
+    /// singleExtensions marked critical (none is understood).
+    public let criticalExtensions: [OID]
 
     init(node: ASN1Node) throws {
         var seq = try node.sequence("SingleResponse")
@@ -184,11 +185,7 @@ public struct SingleOCSPResponse: Sendable {
         } else {
             nextUpdate = nil
         }
-        if let ext = seq.optional(Tag.context(1)) {
-            var explicit = try ext.reader(Tag.context(1), "singleExtensions")
-            _ = try explicit.next("Extensions").sequence("Extensions")
-            try explicit.finish()
-        }
+        criticalExtensions = try ocspExtensions(seq.optional(Tag.context(1)), "singleExtensions")
         try seq.finish()
     }
 
@@ -208,6 +205,29 @@ public struct SingleOCSPResponse: Sendable {
     }
 }
 
+/// An optional `[1] EXPLICIT Extensions` of OCSP (RFC 6960 4.4, the shape of RFC 5280's):
+/// the OIDs of the ones marked critical.
+private func ocspExtensions(_ node: ASN1Node?, _ what: String) throws -> [OID] {
+    guard let node else { return [] }
+    var explicit = try node.reader(Tag.context(1), what)
+    var list = try explicit.next("Extensions").sequence(what)
+    try explicit.finish()
+    var critical: [OID] = []
+    var seen = Set<OID>()
+    while let e = list.nextIfAny() {
+        var seq = try e.sequence("Extension")
+        let oid = try seq.next("extnID").oid("extnID")
+        var isCritical = false
+        if let c = seq.optional(Tag.boolean) { isCritical = try c.boolean("critical") }
+        _ = try seq.next("extnValue").octetString("extnValue")
+        try seq.finish()
+        guard seen.insert(oid).inserted else { throw X509Error(.duplicateExtension, "\(what): extension \(oid) appears twice") }
+        if isCritical { critical.append(oid) }
+    }
+    guard !seen.isEmpty else { throw X509Error(.unexpectedStructure, "\(what): empty Extensions") }
+    return critical
+}
+
 /// Why a stapled OCSP response cannot be relied on (RFC 6960 3.2).
 public struct OCSPCheckError: Error, CustomStringConvertible, Sendable {
     public enum Reason: String, Sendable, CaseIterable {
@@ -225,6 +245,8 @@ public struct OCSPCheckError: Error, CustomStringConvertible, Sendable {
         case notYetValid = "not_yet_valid"
         /// nextUpdate has passed.
         case expired
+        /// A critical extension we do not understand (RFC 6960 4.4).
+        case unhandledCriticalExtension = "unhandled_critical_extension"
     }
 
     public let reason: Reason
@@ -246,6 +268,9 @@ extension OCSPResponse {
         }
         let signer = try basic.signer(issuer: issuer, at: time)
         try basic.verifySignature(by: signer)
+        if let oid = (basic.criticalExtensions + single.criticalExtensions).first {
+            throw OCSPCheckError(.unhandledCriticalExtension, "critical extension \(oid)")
+        }
         guard single.thisUpdate.secondsSinceEpoch <= time.secondsSinceEpoch + skew else {
             throw OCSPCheckError(.notYetValid, "thisUpdate \(single.thisUpdate) is after \(time)")
         }

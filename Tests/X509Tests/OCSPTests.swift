@@ -114,4 +114,45 @@ final class OCSPTests: XCTestCase {
             XCTAssertThrowsError(try OCSPResponse(derEncoded: Array(good.prefix(n))), "prefix \(n)")
         }
     }
+    /// A response built here and signed with the CA's key: it checks as good, so the
+    /// encoder below matches the parser; then with extensions added to it.
+    func built(responseExtension: (critical: Bool, oid: String)? = nil,
+               singleExtension: (critical: Bool, oid: String)? = nil) throws -> OCSPResponse {
+        let ca = try cert("ca"), leaf = try cert("leaf")
+        let key = try PrivateKeyParser.parse(try Corpus.bytes("ocsp/ca.key")).key
+        func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] { derElement(tag, content) }
+        func extensions(_ e: (critical: Bool, oid: String)?) throws -> [UInt8] {
+            guard let e, let oid = OID(dotted: e.oid) else { return [] }
+            let ext = tlv(0x30, oid.derEncoded + (e.critical ? [0x01, 0x01, 0xff] : []) + tlv(0x04, [0x04, 0x02, 0x00, 0x00]))
+            return tlv(0xa1, tlv(0x30, ext))
+        }
+        let time = try XCTUnwrap(response("good-by-ca").basic?.responses.first?.thisUpdate)
+        let generalized = tlv(0x18, Array(String(time.description.filter { $0.isNumber } + "Z").utf8))
+        let certID = tlv(0x30, tlv(0x30, OID.sha1.derEncoded + [0x05, 0x00])
+                         + tlv(0x04, Digest.sha1Identifier(ca.subject.der))
+                         + tlv(0x04, Digest.sha1Identifier(ca.publicKeyInfo.keyBytes))
+                         + tlv(0x02, leaf.serialNumber))
+        let single = tlv(0x30, certID + [0x80, 0x00] + generalized + (try extensions(singleExtension)))
+        let tbs = tlv(0x30, tlv(0xa1, ca.subject.der) + generalized + tlv(0x30, single) + (try extensions(responseExtension)))
+        let signature = try key.sign(message: tbs, algorithm: .ecdsa(.sha256))
+        let ecdsaSHA256: [UInt8] = [0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02]
+        let basic = tlv(0x30, tbs + ecdsaSHA256 + tlv(0x03, [0] + signature))
+        let bytes = tlv(0x30, [0x0a, 0x01, 0x00] + tlv(0xa0, tlv(0x30, OID.ocspBasic.derEncoded + tlv(0x04, basic))))
+        return try OCSPResponse(derEncoded: bytes)
+    }
+
+    func testCriticalExtensionsAreNotRelied() throws {
+        let when = try dayAfter(try response("good-by-ca"))
+        let nonce = "1.3.6.1.5.5.7.48.1.2"
+        for (what, r) in [("plain", try built()), ("non-critical response extension", try built(responseExtension: (false, nonce))),
+                          ("non-critical single extension", try built(singleExtension: (false, "1.2.3.4")))] {
+            XCTAssertEqual(try r.check(try cert("leaf"), issuer: try cert("ca"), at: when).status, .good, what)
+        }
+        for (what, r) in [("critical response extension", try built(responseExtension: (true, nonce))),
+                          ("critical single extension", try built(singleExtension: (true, "1.2.3.4")))] {
+            XCTAssertThrowsError(try r.check(try cert("leaf"), issuer: try cert("ca"), at: when), what) { e in
+                XCTAssertEqual((e as? OCSPCheckError)?.reason, .unhandledCriticalExtension, "\(what): \(e)")
+            }
+        }
+    }
 }

@@ -82,5 +82,6 @@ printf '\x30\x03\x0a\x01\x03' > "$OUT/try-later.der"
 
 cp "$W/ca.pem" "$W/leaf.pem" "$W/revoked.pem" "$W/stranger.pem" "$W/other.pem" "$W/responder.pem" "$OUT/"
 # Test keys of the three server certificates, for handshakes that staple these responses.
-for k in leaf revoked stranger; do openssl pkey -in "$W/$k.key" -out "$OUT/$k.key" 2>/dev/null; done
+# The CA's key too: the tests build and sign responses openssl cannot make (critical extensions).
+for k in leaf revoked stranger ca; do openssl pkey -in "$W/$k.key" -out "$OUT/$k.key" 2>/dev/null; done
 ls "$OUT"
