@@ -123,24 +123,18 @@ public struct Digest {
     /// SHA-1, for identifiers that protocols still define with it (OCSP CertID and
     /// responder key hashes, RFC 6960). Never used for signatures or key derivation.
     public static func sha1Identifier<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
-        var out = [UInt8](repeating: 0, count: 20)
-        let write: (UnsafeRawBufferPointer) -> Void = { input in
-            out.withUnsafeMutableBytes { o in
-                gcry_md_hash_buffer(Int32(GCRY_MD_SHA1.rawValue), o.baseAddress, input.baseAddress, input.count)
-            }
-        }
-        Gcrypt.ensureInitialized()
-        if bytes.withContiguousStorageIfAvailable({ write(UnsafeRawBufferPointer($0)) }) == nil {
-            Array(bytes).withUnsafeBytes(write)
-        }
-        return out
+        oneShot(Int32(GCRY_MD_SHA1.rawValue), length: 20, bytes)
     }
 
     public static func hash<C: Collection>(_ algorithm: HashAlgorithm, _ bytes: C) -> [UInt8] where C.Element == UInt8 {
-        var out = [UInt8](repeating: 0, count: algorithm.digestLength)
+        oneShot(algorithm.gcryAlgorithm, length: algorithm.digestLength, bytes)
+    }
+
+    private static func oneShot<C: Collection>(_ gcryAlgorithm: Int32, length: Int, _ bytes: C) -> [UInt8] where C.Element == UInt8 {
+        var out = [UInt8](repeating: 0, count: length)
         let write: (UnsafeRawBufferPointer) -> Void = { input in
             out.withUnsafeMutableBytes { o in
-                gcry_md_hash_buffer(algorithm.gcryAlgorithm, o.baseAddress, input.baseAddress, input.count)
+                gcry_md_hash_buffer(gcryAlgorithm, o.baseAddress, input.baseAddress, input.count)
             }
         }
         Gcrypt.ensureInitialized()

@@ -300,7 +300,8 @@ public final class ClientHandshake {
         } else {
             guard psk != nil else { throw HandshakeError(.missingExtension, "ServerHello without key_share") }
             guard offeredModes.contains(PSKKeyExchangeMode.psk.rawValue) else {
-                throw HandshakeError(.missingExtension, "ServerHello without key_share: psk_ke, a mode we did not offer")
+                // RFC 8446 4.2.11: the key_share our modes require is missing.
+                throw HandshakeError.illegal("ServerHello without key_share: psk_ke, a mode we did not offer")
             }
         }
 

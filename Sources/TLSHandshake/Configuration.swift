@@ -224,7 +224,9 @@ public struct TLSConfiguration {
     /// NSS `SSL_NO_CACHE`: neither offer nor store sessions.
     public var sessionCacheDisabled = false
     /// TLS 1.3 PSK key exchange modes. Client: offered in this order. Server: the first
-    /// one the client also offers is used (psk_dhe_ke needs a usable key share).
+    /// one the client also offers is used; psk_dhe_ke needs a usable key share, so with
+    /// `[.pskDHE, .psk]` a resuming hello without one resumes with psk_ke rather than
+    /// getting a HelloRetryRequest (as OpenSSL's -allow_no_dhe_kex does).
     /// psk_ke (`.psk`) resumes without (EC)DHE, giving up forward secrecy for the resumed
     /// connection: add it only for peers that need it (OpenSSL's `-allow_no_dhe_kex`).
     public var pskKeyExchangeModes: [PSKKeyExchangeMode] = [.pskDHE]

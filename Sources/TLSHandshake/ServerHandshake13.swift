@@ -171,12 +171,14 @@ public final class ServerHandshake {
             ? common.first(where: { g in shares.contains { $0.group == g.rawValue } })
             : shares.compactMap({ NamedGroup(rawValue: $0.group) }).first(where: common.contains)
         let dheShare = usable.flatMap { g in shares.first(where: { $0.group == g.rawValue }).map { (group: g, share: $0) } }
-        if dheShare == nil && !pskOnlyPossible {
+        func askForShare(_ group: NamedGroup) throws -> [HandshakeAction] {
             if state == .waitSecondClientHello {
                 throw HandshakeError.illegal("second ClientHello has no share for the requested group")
             }
-            return try helloRetryRequest(ch, raw: m.raw, suite: suite, group: common[0])
+            return try helloRetryRequest(ch, raw: m.raw, suite: suite, group: group)
         }
+        // Without psk_ke in play, ask before anything else is looked at (as always).
+        if dheShare == nil && !pskOnlyPossible { return try askForShare(common[0]) }
         if state == .waitSecondClientHello, let wanted = group, let chosen = dheShare?.group, wanted != chosen {
             throw HandshakeError.illegal("second ClientHello answers with a different group")
         }
@@ -208,13 +210,12 @@ public final class ServerHandshake {
         var pskIndex: Int? = nil
         var pskMode: PSKKeyExchangeMode? = nil
         if let pskData = ext.first(ExtensionType.preSharedKey), !config.sessionCacheDisabled {
-            guard let modesData = ext.first(ExtensionType.pskKeyExchangeModes) else {
+            guard ext.has(ExtensionType.pskKeyExchangeModes) else {
                 throw HandshakeError(.missingExtension, "pre_shared_key without psk_key_exchange_modes")
             }
-            let modes = try ExtensionCodec.u8List(modesData, "psk_key_exchange_modes")
             let offeredPSKs = try ExtensionCodec.offeredPSKs(pskData)
             // Our preference among the modes the client offers; psk_dhe_ke only with a usable share.
-            let mode = config.pskKeyExchangeModes.first { modes.contains($0.rawValue) && ($0 == .psk || dheShare != nil) }
+            let mode = config.pskKeyExchangeModes.first { clientModes.contains($0.rawValue) && ($0 == .psk || dheShare != nil) }
             if let mode {
                 let now = config.clock()
                 for (i, identity) in offeredPSKs.identities.enumerated() {
@@ -251,17 +252,15 @@ public final class ServerHandshake {
             }
         }
 
-        // Without a PSK to use alone, the handshake needs a share: ask for one.
+        // psk_ke was possible but no PSK was taken: the handshake needs a share after all.
+        // (A resumption with psk_dhe_ke had a share; so nothing was resumed here.)
         let pskOnly = resumedSession != nil && pskMode == .psk
         if !pskOnly && dheShare == nil {
-            guard !common.isEmpty else {
-                throw HandshakeError(groupsData == nil ? .missingExtension : .handshakeFailure,
-                                     groupsData == nil ? "ClientHello without supported_groups, and no PSK to use alone" : "no common group")
+            guard let first = common.first else {
+                throw HandshakeError(.handshakeFailure, groupsData == nil
+                                     ? "no PSK to use alone, and the ClientHello offers no groups (RFC 8446 9.2)" : "no common group")
             }
-            if state == .waitSecondClientHello {
-                throw HandshakeError.illegal("second ClientHello has no share for the requested group")
-            }
-            return try helloRetryRequest(ch, raw: m.raw, suite: suite, group: common[0])
+            return try askForShare(first)
         }
 
         // Certificate, and the scheme to sign with (none when resuming).

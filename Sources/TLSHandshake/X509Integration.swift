@@ -124,10 +124,11 @@ extension CertifiedKey {
         guard let leafKey = leaf.publicKey, leafKey == privateKey.publicKey else {
             throw CredentialError("the private key does not match the certificate \(leaf.subject.rfc4514String)")
         }
-        var names = leaf.dnsNames
-        names += leaf.ipAddresses.map { IPAddress.format($0) }
-        self.init(chain: certificates.map(\.der), privateKey: privateKey, names: names)
+        self.init(chain: certificates.map(\.der), privateKey: privateKey, names: CertifiedKey.names(of: leaf))
     }
+
+    /// What SNI picks a certificate by: its DNS names and IP addresses.
+    static func names(of leaf: Certificate) -> [String] { leaf.dnsNames + leaf.ipAddresses.map { IPAddress.format($0) } }
 
     /// A certificate chain whose private key stays outside this process (a hardware token,
     /// a signing service): `signer` is given the scheme and the exact bytes to sign.
@@ -136,8 +137,7 @@ extension CertifiedKey {
         guard let leafKey = leaf.publicKey else {
             throw CredentialError("the certificate \(leaf.subject.rfc4514String) has a public key we cannot use")
         }
-        self.init(chain: certificates.map(\.der), publicKey: leafKey,
-                  names: leaf.dnsNames + leaf.ipAddresses.map { IPAddress.format($0) }, signer: signer)
+        self.init(chain: certificates.map(\.der), publicKey: leafKey, names: CertifiedKey.names(of: leaf), signer: signer)
     }
 }
 
@@ -151,8 +151,6 @@ extension TLSConfiguration {
     }
 }
 
-/// Runs the configured verifier; an error that is not a `HandshakeError`
-/// (a user-supplied verifier's own) becomes bad_certificate.
 /// The client's check of a stapled OCSP response against the verified path, as
 /// `config.stapledOCSPPolicy` says; nil when no response was asked for.
 func checkStapledOCSP(_ config: TLSConfiguration, response: [UInt8]?, peer: PeerIdentity) throws -> StapledOCSPStatus? {
@@ -163,7 +161,7 @@ func checkStapledOCSP(_ config: TLSConfiguration, response: [UInt8]?, peer: Peer
         return .absent
     }
     if config.stapledOCSPPolicy == .handOver { return .notChecked("responses are handed over unchecked") }
-    guard peer.verified, peer.verifiedPath.count >= 2 else {
+    guard peer.verified, let (leaf, issuer) = stapleIssuer(peer) else {
         if required { throw HandshakeError(.badCertificateStatusResponse, "OCSP stapling is required, but there is no verified issuer to check it with") }
         return .notChecked("the chain was not verified up to an issuer")
     }
@@ -173,14 +171,9 @@ func checkStapledOCSP(_ config: TLSConfiguration, response: [UInt8]?, peer: Peer
         throw HandshakeError(.badCertificateStatusResponse, "stapled OCSP response: \(error)")
     }
     guard parsed.status == .successful else { return try unusable("the responder answered \(parsed.status)") }
-    let leaf: Certificate, issuer: Certificate
-    do {
-        leaf = try Certificate(derEncoded: peer.verifiedPath[0])
-        issuer = try Certificate(derEncoded: peer.verifiedPath[1])
-    } catch {
-        throw HandshakeError(.internalError, "verified path does not parse: \(error)")
-    }
-    let now = X509Time(secondsSinceEpoch: Int64(config.clock() / 1000))
+    // The same time the chain was verified at.
+    let seconds = (config.effectiveVerifier as? X509PeerVerifier)?.time ?? Int64(config.clock() / 1000)
+    let now = X509Time(secondsSinceEpoch: seconds)
     let answer: SingleOCSPResponse
     do { answer = try parsed.check(leaf, issuer: issuer, at: now) } catch {
         throw HandshakeError(.badCertificateStatusResponse, "stapled OCSP response: \(error)")
@@ -195,6 +188,23 @@ func checkStapledOCSP(_ config: TLSConfiguration, response: [UInt8]?, peer: Peer
         if required { throw HandshakeError(.badCertificateStatusResponse, "OCSP stapling is required: the responder does not know the certificate") }
         return .unknown
     }
+}
+
+/// Runs the configured verifier; an error that is not a `HandshakeError`
+/// (a user-supplied verifier's own) becomes bad_certificate.
+/// The leaf and the issuer a stapled response is checked against: from the verified
+/// path; a verifier that does not report one (a custom verifier that said "verified")
+/// gets the chain's second certificate, if that one signed the leaf.
+private func stapleIssuer(_ peer: PeerIdentity) -> (Certificate, Certificate)? {
+    if peer.verifiedPath.count >= 2,
+       let leaf = try? Certificate(derEncoded: peer.verifiedPath[0]), let issuer = try? Certificate(derEncoded: peer.verifiedPath[1]) {
+        return (leaf, issuer)
+    }
+    guard peer.chain.count >= 2, let leaf = try? Certificate(derEncoded: peer.chain[0]),
+          let issuer = try? Certificate(derEncoded: peer.chain[1]), leaf.issuer == issuer.subject,
+          let key = issuer.publicKey, let alg = leaf.signatureAlgorithm.tlsCryptoAlgorithm, !leaf.signatureAlgorithm.isWeak,
+          (try? key.verify(signature: leaf.signature, message: leaf.tbsDER, algorithm: alg)) != nil else { return nil }
+    return (leaf, issuer)
 }
 
 func verifyPeerChain(_ config: TLSConfiguration, chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {

@@ -174,13 +174,18 @@ public struct TraceReplay {
     /// signature comes from the trace's CertificateVerify, after checking that it signs
     /// exactly the content our side computed, with the scheme our side chose.
     private func traceSigner(certificate field: String, verify message: String) throws -> CertifiedKey {
-        let pub = try certificateKey(field)
+        try recordedSigner(chain: [try trace.require(field)], key: try certificateKey(field), verify: message)
+    }
+
+    /// `chain` with `key`, whose signatures are the one of the trace's CertificateVerify
+    /// `message`, handed back once it verifies over our content with the scheme we chose.
+    private func recordedSigner(chain: [[UInt8]], key: PublicKey, verify message: String) throws -> CertifiedKey {
         let cv = try CertificateVerify(body: Array(try trace.require(message).dropFirst(4)))
-        return CertifiedKey(chain: [try trace.require(field)], publicKey: pub) { scheme, content in
+        return CertifiedKey(chain: chain, publicKey: key) { scheme, content in
             guard scheme.rawValue == cv.scheme else {
                 throw ReplayFailure(field: "message \(message)", message: "our side chose \(scheme), the trace \(cv.scheme)")
             }
-            try pub.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
+            try key.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
             return cv.signature
         }
     }
@@ -417,14 +422,7 @@ public struct TraceReplay {
         guard let leafDER = chain.first, let leafKey = try Certificate(derEncoded: leafDER).publicKey else {
             throw ReplayFailure(field: "certificate", message: "no leaf certificate with a key we use")
         }
-        let cv = try CertificateVerify(body: Array(try trace.require("certificate_verify").dropFirst(4)))
-        var certified = CertifiedKey(chain: chain, publicKey: leafKey) { scheme, content in
-            guard scheme.rawValue == cv.scheme else {
-                throw ReplayFailure(field: "message certificate_verify", message: "our server chose \(scheme), the capture \(cv.scheme)")
-            }
-            try leafKey.verify(signature: cv.signature, message: content, algorithm: scheme.algorithm)
-            return cv.signature
-        }
+        var certified = try recordedSigner(chain: chain, key: leafKey, verify: "certificate_verify")
         if let status = certMessage.entries.first?.extensions.first(ExtensionType.statusRequest) {
             var r = ByteReader(status)
             guard try r.u8() == 1 else { throw ReplayFailure(field: "certificate", message: "stapled status is not OCSP") }
@@ -556,8 +554,6 @@ final class TraceTicket: TicketProtector, EarlyDataAntiReplay {
     func firstUse(_ id: [UInt8], expiresAtMillis: UInt64) -> Bool { true }
 }
 
-/// For captures: accept the recorded chain (a replay checks bytes, not trust)
-/// and take the leaf's key from it.
 /// "Seals" by handing out the recorded tickets in order (nil when they run out: no ticket
 /// is sent); opens nothing.
 final class TicketQueue: TicketProtector {
@@ -572,6 +568,8 @@ final class TicketQueue: TicketProtector {
     }
 }
 
+/// For captures: accept the recorded chain (a replay checks bytes, not trust)
+/// and take the leaf's key from it.
 struct CaptureVerifier: PeerCertificateVerifier {
     func verify(chain: [[UInt8]], serverName: String?, peer: PeerRole) throws -> PeerIdentity {
         guard let leaf = chain.first, let cert = try? Certificate(derEncoded: leaf), let key = cert.publicKey else {

@@ -192,16 +192,18 @@ public struct SingleOCSPResponse: Sendable {
     /// Whether this answers for `certificate`, issued by `issuer` (RFC 6960 4.1.1 CertID).
     public func matches(_ certificate: Certificate, issuer: Certificate) -> Bool {
         guard certificate.serialNumber == serialNumber else { return false }
-        let name = issuer.subject.der
-        let key = issuer.publicKeyInfo.keyBytes
+        let digest: ([UInt8]) -> [UInt8]
         switch hashAlgorithm {
-        case .sha1:
-            return constantTimeEquals(Digest.sha1Identifier(name), issuerNameHash)
-                && constantTimeEquals(Digest.sha1Identifier(key), issuerKeyHash)
+        case .sha1: digest = { Digest.sha1Identifier($0) }
         default:
             guard let h = hashAlgorithm.hashAlgorithm else { return false }
-            return Digest.hash(h, name) == issuerNameHash && Digest.hash(h, key) == issuerKeyHash
+            digest = { Digest.hash(h, $0) }
         }
+        // The issuer name as the certificate spells it (RFC 6960 4.1.1) or as the issuer's
+        // subject does (what OpenSSL hashes): equal names may differ in encoding.
+        let nameMatches = constantTimeEquals(digest(certificate.issuer.der), issuerNameHash)
+            || constantTimeEquals(digest(issuer.subject.der), issuerNameHash)
+        return nameMatches && constantTimeEquals(digest(issuer.publicKeyInfo.keyBytes), issuerKeyHash)
     }
 }
 
@@ -258,10 +260,12 @@ public struct OCSPCheckError: Error, CustomStringConvertible, Sendable {
 extension OCSPResponse {
     /// RFC 6960 3.2: the response is about `certificate`, signed by its issuer or by a
     /// responder certificate the issuer signed for id-kp-OCSPSigning (valid at `time`),
-    /// and current at `time` (`skew` seconds of tolerance either way). Returns that
-    /// certificate's answer; it is the caller's policy what `revoked` and `unknown` mean.
+    /// and current at `time` (`skew` seconds of tolerance either way): before nextUpdate,
+    /// or, without one ("newer information is always available"), at most
+    /// `maxAgeWithoutNextUpdate` seconds after thisUpdate. Returns that certificate's
+    /// answer; it is the caller's policy what `revoked` and `unknown` mean.
     public func check(_ certificate: Certificate, issuer: Certificate, at time: X509Time,
-                      skew: Int64 = 300) throws -> SingleOCSPResponse {
+                      skew: Int64 = 300, maxAgeWithoutNextUpdate: Int64 = 86400) throws -> SingleOCSPResponse {
         guard let basic else { throw OCSPCheckError(.notSuccessful, "responder status \(status)") }
         guard let single = basic.responses.first(where: { $0.matches(certificate, issuer: issuer) }) else {
             throw OCSPCheckError(.noMatchingResponse, "no answer about serial \(certificate.serialNumberHex) from \(issuer.subject)")
@@ -274,8 +278,15 @@ extension OCSPResponse {
         guard single.thisUpdate.secondsSinceEpoch <= time.secondsSinceEpoch + skew else {
             throw OCSPCheckError(.notYetValid, "thisUpdate \(single.thisUpdate) is after \(time)")
         }
-        if let next = single.nextUpdate, next.secondsSinceEpoch + skew < time.secondsSinceEpoch {
-            throw OCSPCheckError(.expired, "nextUpdate \(next) has passed (now \(time))")
+        if let next = single.nextUpdate {
+            guard next >= single.thisUpdate else {
+                throw OCSPCheckError(.expired, "nextUpdate \(next) is before thisUpdate \(single.thisUpdate)")
+            }
+            guard next.secondsSinceEpoch + skew >= time.secondsSinceEpoch else {
+                throw OCSPCheckError(.expired, "nextUpdate \(next) has passed (now \(time))")
+            }
+        } else if single.thisUpdate.secondsSinceEpoch + maxAgeWithoutNextUpdate + skew < time.secondsSinceEpoch {
+            throw OCSPCheckError(.expired, "no nextUpdate, and thisUpdate \(single.thisUpdate) is more than \(maxAgeWithoutNextUpdate) s old")
         }
         return single
     }
@@ -291,29 +302,38 @@ extension BasicOCSPResponse {
     }
 
     /// The certificate whose key must have signed: the issuer itself, or a delegated
-    /// responder (RFC 6960 4.2.2.2) issued by it, for OCSPSigning, valid at `time`.
+    /// responder (RFC 6960 4.2.2.2) the response carries. The certs field is not signed,
+    /// so every certificate the responder ID names is tried.
     func signer(issuer: Certificate, at time: X509Time) throws -> Certificate {
         if identifies(issuer) { return issuer }
-        guard let delegate = certificates.first(where: identifies) else {
-            throw OCSPCheckError(.unauthorizedResponder, "the responder is neither \(issuer.subject) nor a certificate the response carries")
+        var refusal = OCSPCheckError(.unauthorizedResponder, "the responder is neither \(issuer.subject) nor a certificate the response carries")
+        for delegate in certificates where identifies(delegate) {
+            do {
+                try BasicOCSPResponse.authorise(delegate, by: issuer, at: time)
+                return delegate
+            } catch let e as OCSPCheckError {
+                refusal = e
+            }
         }
-        guard delegate.issuer == issuer.subject else {
-            throw OCSPCheckError(.unauthorizedResponder, "responder \(delegate.subject) was not issued by \(issuer.subject)")
-        }
-        guard delegate.extendedKeyUsage?.contains(.ocspSigning) == true else {
-            throw OCSPCheckError(.unauthorizedResponder, "responder \(delegate.subject) is not authorised for OCSPSigning")
-        }
-        guard delegate.isValid(at: time) else {
-            throw OCSPCheckError(.unauthorizedResponder, "responder certificate \(delegate.subject) is outside its validity")
-        }
+        throw refusal
+    }
+
+    /// A delegated responder: issued by `issuer` (its name and its key), for OCSPSigning,
+    /// allowed to sign, with no critical extension we do not know, valid at `time`.
+    static func authorise(_ delegate: Certificate, by issuer: Certificate, at time: X509Time) throws {
+        func refuse(_ why: String) -> OCSPCheckError { OCSPCheckError(.unauthorizedResponder, "responder \(delegate.subject) \(why)") }
+        guard delegate.issuer == issuer.subject else { throw refuse("was not issued by \(issuer.subject)") }
+        guard delegate.extendedKeyUsage?.contains(.ocspSigning) == true else { throw refuse("is not authorised for OCSPSigning") }
+        if let usage = delegate.keyUsage, !usage.contains(.digitalSignature) { throw refuse("may not make signatures (keyUsage)") }
+        if let oid = delegate.unhandledCriticalExtensions.first { throw refuse("has a critical extension we do not know (\(oid))") }
+        guard delegate.isValid(at: time) else { throw refuse("is outside its validity") }
         guard let alg = delegate.signatureAlgorithm.tlsCryptoAlgorithm, !delegate.signatureAlgorithm.isWeak,
               let issuerKey = issuer.publicKey else {
-            throw OCSPCheckError(.badSignature, "responder certificate \(delegate.subject) is signed with \(delegate.signatureAlgorithm)")
+            throw refuse("is signed with \(delegate.signatureAlgorithm)")
         }
         do { try issuerKey.verify(signature: delegate.signature, message: delegate.tbsDER, algorithm: alg) } catch {
-            throw OCSPCheckError(.unauthorizedResponder, "responder certificate \(delegate.subject) does not verify with \(issuer.subject)'s key")
+            throw refuse("does not verify with \(issuer.subject)'s key")
         }
-        return delegate
     }
 
     func verifySignature(by signer: Certificate) throws {

@@ -1014,7 +1014,7 @@ final class AlertTableTests: XCTestCase {
 
     func testServerHelloPSKWithoutKeyShareNotOffered() throws {
         let (c, s) = try resumingConfigs(client: [.pskDHE], server: [.pskDHE])
-        try assertClientRejectsServerHello(.missingExtension, client: c, server: s, reason: "psk_ke") { sh in
+        try assertClientRejectsServerHello(.illegalParameter, client: c, server: s, reason: "psk_ke") { sh in
             XCTAssertTrue(sh.extensions.has(ExtensionType.preSharedKey), "the server resumed")
             sh.extensions = sh.extensions.without(ExtensionType.keyShare)
         }

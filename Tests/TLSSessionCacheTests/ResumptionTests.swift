@@ -186,6 +186,16 @@ final class ResumptionTests: XCTestCase {
         XCTAssertThrowsError(try connect(c, s, seed: "g3")) { e in
             XCTAssertEqual((e as? HandshakeError)?.alert, .missingExtension, "\(e)")
         }
+        // psk_ke allowed, but the ticket does not open (another server's): no PSK to use
+        // alone and no groups to fall back on.
+        s.pskKeyExchangeModes = [.psk]
+        var foreign = try XCTUnwrap(c.resumeSession)
+        foreign.ticket = Array(repeating: 7, count: foreign.ticket.count)
+        var stranger = c
+        stranger.resumeSession = foreign
+        XCTAssertThrowsError(try connect(stranger, s, seed: "g5")) { e in
+            XCTAssertEqual((e as? HandshakeError)?.alert, .handshakeFailure, "\(e)")
+        }
         // key_share without supported_groups is malformed whatever the modes.
         s.pskKeyExchangeModes = [.psk]
         c.overrideClientHelloExtensions = { ours, _ in ours.filter { $0.type != ExtensionType.supportedGroups } }

@@ -16,11 +16,13 @@ final class OCSPTests: XCTestCase {
     }
 
     func assertFails(_ name: String, _ certificate: String, issuer: String = "ca", at time: X509Time? = nil,
-                     _ reason: OCSPCheckError.Reason, file: StaticString = #filePath, line: UInt = #line) throws {
+                     _ reason: OCSPCheckError.Reason, saying words: String? = nil,
+                     file: StaticString = #filePath, line: UInt = #line) throws {
         let r = try response(name)
         let when = try time ?? dayAfter(r)
         XCTAssertThrowsError(try r.check(try cert(certificate), issuer: try cert(issuer), at: when), name, file: file, line: line) { e in
             XCTAssertEqual((e as? OCSPCheckError)?.reason, reason, "\(name): \(e)", file: file, line: line)
+            if let words { XCTAssertTrue("\(e)".contains(words), "\(name): \(e)", file: file, line: line) }
         }
     }
 
@@ -53,10 +55,16 @@ final class OCSPTests: XCTestCase {
             let r = try response(name)
             XCTAssertEqual(try r.check(try cert("leaf"), issuer: try cert("ca"), at: try dayAfter(r)).status, .good, name)
         }
-        // Without nextUpdate the answer stays usable (RFC 6960 4.2.2.1).
+        // Without nextUpdate ("newer information is always available", RFC 6960 4.2.2.1) an
+        // answer is fresh for a day by default, not for ever.
         let open = try response("good-no-next-update")
-        let later = X509Time(secondsSinceEpoch: try dayAfter(open).secondsSinceEpoch + 100 * 86400)
-        XCTAssertEqual(try open.check(try cert("leaf"), issuer: try cert("ca"), at: later).status, .good)
+        let made = try XCTUnwrap(open.basic?.responses.first?.thisUpdate.secondsSinceEpoch)
+        XCTAssertEqual(try open.check(try cert("leaf"), issuer: try cert("ca"), at: X509Time(secondsSinceEpoch: made + 3600)).status, .good)
+        XCTAssertThrowsError(try open.check(try cert("leaf"), issuer: try cert("ca"), at: X509Time(secondsSinceEpoch: made + 2 * 86400))) { e in
+            XCTAssertEqual((e as? OCSPCheckError)?.reason, .expired, "\(e)")
+        }
+        XCTAssertEqual(try open.check(try cert("leaf"), issuer: try cert("ca"), at: X509Time(secondsSinceEpoch: made + 2 * 86400),
+                                      maxAgeWithoutNextUpdate: 3 * 86400).status, .good)
 
         let revoked = try response("revoked")
         let answer = try revoked.check(try cert("revoked"), issuer: try cert("ca"), at: try dayAfter(revoked))
@@ -68,8 +76,10 @@ final class OCSPTests: XCTestCase {
 
     func testResponsesThatMustNotBeTrusted() throws {
         // Signed by a certificate of the CA's without id-kp-OCSPSigning, and by another CA.
-        try assertFails("by-unauthorised-cert", "leaf", .unauthorizedResponder)
-        try assertFails("by-other-ca", "leaf", .unauthorizedResponder)
+        try assertFails("by-unauthorised-cert", "leaf", .unauthorizedResponder, saying: "not authorised for OCSPSigning")
+        try assertFails("by-other-ca", "leaf", .unauthorizedResponder, saying: "was not issued by")
+        // An OCSPSigning certificate from an impostor with the CA's name: the CA's key did not sign it.
+        try assertFails("by-forged-delegate", "leaf", .unauthorizedResponder, saying: "does not verify with")
         // About another certificate, or from another issuer's point of view.
         try assertFails("good-by-ca", "revoked", .noMatchingResponse)
         try assertFails("good-by-ca", "leaf", issuer: "other", .noMatchingResponse)

@@ -33,22 +33,27 @@ EOF
 
 # CA, a second (unrelated) CA, a leaf, a revoked leaf, a delegated responder, a
 # certificate of the CA's that is not authorised for OCSP.
-for k in ca other leaf revoked responder notresponder stranger; do ec "$W/$k.key"; done
+for k in ca other leaf revoked responder notresponder stranger impostor forged; do ec "$W/$k.key"; done
 openssl req -new -x509 -key "$W/ca.key" -subj "/CN=OCSP Test CA" -days 36500 -sha256 \
     -extensions ca -config "$W/ext.cnf" -out "$W/ca.pem" 2>/dev/null
 openssl req -new -x509 -key "$W/other.key" -subj "/CN=Other CA" -days 36500 -sha256 \
     -extensions ca -config "$W/ext.cnf" -out "$W/other.pem" 2>/dev/null
 serial=4096
-issue() {  # name subject extensions
+issue() {  # name subject extensions [issuer]
     serial=$((serial + 1))
+    local by=${4:-ca}
     openssl req -new -key "$W/$1.key" -subj "$2" -out "$W/$1.csr" 2>/dev/null
-    openssl x509 -req -in "$W/$1.csr" -CA "$W/ca.pem" -CAkey "$W/ca.key" -set_serial "$serial" -days 36500 -sha256 \
+    openssl x509 -req -in "$W/$1.csr" -CA "$W/$by.pem" -CAkey "$W/$by.key" -set_serial "$serial" -days 36500 -sha256 \
         -extfile "$W/ext.cnf" -extensions "$3" -out "$W/$1.pem" 2>/dev/null
 }
 issue leaf "/CN=ocsp-leaf.test" leaf
 issue revoked "/CN=ocsp-revoked.test" leaf
 issue responder "/CN=OCSP Responder" responder
 issue notresponder "/CN=Not A Responder" notresponder
+# An impostor CA with the real CA's name (another key), and an OCSPSigning certificate from it.
+openssl req -new -x509 -key "$W/impostor.key" -subj "/CN=OCSP Test CA" -days 36500 -sha256 \
+    -extensions ca -config "$W/ext.cnf" -out "$W/impostor.pem" 2>/dev/null
+issue forged "/CN=Forged Responder" responder impostor
 
 # The CA's database: leaf valid, revoked revoked (keyCompromise).
 serial_of() { openssl x509 -in "$W/$1.pem" -noout -serial | cut -d= -f2; }
@@ -70,6 +75,7 @@ respond good-by-delegate leaf sha1 responder responder -resp_key_id
 respond revoked revoked sha1 ca ca
 respond by-unauthorised-cert leaf sha1 notresponder notresponder
 respond by-other-ca leaf sha1 other other
+respond by-forged-delegate leaf sha1 forged forged
 # A certificate the CA's database does not list: status unknown.
 issue stranger "/CN=stranger.test" leaf
 respond unknown stranger sha1 ca ca
