@@ -113,23 +113,7 @@ public final class Certificate: Hashable, CustomStringConvertible, @unchecked Se
         var exts: [Extension] = []
         if let extNode = tbs.optional(Tag.context(3)) {
             guard v == 3 else { throw X509Error(.unsupportedVersion, "extensions in a v\(v) certificate") }
-            var wrapper = try extNode.reader(Tag.context(3), "extensions")
-            var list = try wrapper.next("Extensions").sequence("Extensions")
-            try wrapper.finish()
-            var seen = Set<OID>()
-            while let e = list.nextIfAny() {
-                var seq = try e.sequence("Extension")
-                let oid = try seq.next("extnID").oid("extnID")
-                var critical = false
-                if let c = seq.optional(Tag.boolean) { critical = try c.boolean("critical") }
-                let value = Array(try seq.next("extnValue").octetString("extnValue"))
-                try seq.finish()
-                guard seen.insert(oid).inserted else {
-                    throw X509Error(.duplicateExtension, "extension \(oid) appears twice")
-                }
-                exts.append(Extension(oid: oid, critical: critical, value: value))
-            }
-            guard !exts.isEmpty else { throw X509Error(.unexpectedStructure, "empty Extensions") }
+            exts = try Extension.parseList(explicit: extNode, tag: 3, "extensions")
         }
         try tbs.finish()
         extensions = exts

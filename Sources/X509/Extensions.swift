@@ -73,6 +73,28 @@ public struct Extension: Sendable {
     public let critical: Bool
     /// The extnValue OCTET STRING contents (the DER of the extension's own structure).
     public let value: [UInt8]
+
+    /// `[tag] EXPLICIT Extensions` (RFC 5280 4.1, reused by OCSP, RFC 6960 4.4): at least
+    /// one, none twice.
+    static func parseList(explicit node: ASN1Node, tag: UInt, _ what: String) throws -> [Extension] {
+        var wrapper = try node.reader(Tag.context(tag), what)
+        var list = try wrapper.next("Extensions").sequence(what)
+        try wrapper.finish()
+        var out: [Extension] = []
+        var seen = Set<OID>()
+        while let e = list.nextIfAny() {
+            var seq = try e.sequence("Extension")
+            let oid = try seq.next("extnID").oid("extnID")
+            var critical = false
+            if let c = seq.optional(Tag.boolean) { critical = try c.boolean("critical") }
+            let value = Array(try seq.next("extnValue").octetString("extnValue"))
+            try seq.finish()
+            guard seen.insert(oid).inserted else { throw X509Error(.duplicateExtension, "\(what): extension \(oid) appears twice") }
+            out.append(Extension(oid: oid, critical: critical, value: value))
+        }
+        guard !out.isEmpty else { throw X509Error(.unexpectedStructure, "\(what): empty Extensions") }
+        return out
+    }
 }
 
 public struct BasicConstraints: Equatable, Sendable {

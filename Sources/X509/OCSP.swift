@@ -207,27 +207,10 @@ public struct SingleOCSPResponse: Sendable {
     }
 }
 
-/// An optional `[1] EXPLICIT Extensions` of OCSP (RFC 6960 4.4, the shape of RFC 5280's):
-/// the OIDs of the ones marked critical.
+/// An optional `[1] EXPLICIT Extensions` of OCSP: the OIDs of the ones marked critical.
 private func ocspExtensions(_ node: ASN1Node?, _ what: String) throws -> [OID] {
     guard let node else { return [] }
-    var explicit = try node.reader(Tag.context(1), what)
-    var list = try explicit.next("Extensions").sequence(what)
-    try explicit.finish()
-    var critical: [OID] = []
-    var seen = Set<OID>()
-    while let e = list.nextIfAny() {
-        var seq = try e.sequence("Extension")
-        let oid = try seq.next("extnID").oid("extnID")
-        var isCritical = false
-        if let c = seq.optional(Tag.boolean) { isCritical = try c.boolean("critical") }
-        _ = try seq.next("extnValue").octetString("extnValue")
-        try seq.finish()
-        guard seen.insert(oid).inserted else { throw X509Error(.duplicateExtension, "\(what): extension \(oid) appears twice") }
-        if isCritical { critical.append(oid) }
-    }
-    guard !seen.isEmpty else { throw X509Error(.unexpectedStructure, "\(what): empty Extensions") }
-    return critical
+    return try Extension.parseList(explicit: node, tag: 1, what).filter(\.critical).map(\.oid)
 }
 
 /// Why a stapled OCSP response cannot be relied on (RFC 6960 3.2).
